@@ -1,0 +1,36 @@
+"""Shared helpers for the tests: random graphs drawn from a seed."""
+
+import pytest
+import torch
+from hypothesis import settings
+
+from egnn_lite.graphs import fully_connected
+
+settings.register_profile("default", deadline=None, max_examples=30, derandomize=True, print_blob=True)
+settings.register_profile("thorough", deadline=None, max_examples=300)
+settings.load_profile("default")
+
+torch.set_num_threads(2)
+
+
+def random_graph(seed: int, num_nodes: int, n: int, *, density: float = 0.5, edge_nf: int = 0, feat: int = 3, scale: float = 1.0, dtype=torch.float64):
+    """A random directed graph (no self loops) with features, coordinates and edge attributes.
+
+    density 1.0 gives the complete graph; lower densities keep each edge with that probability,
+    so graphs can be disconnected and nodes can have no neighbours.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    ei = fully_connected(num_nodes)
+    if density < 1.0 and ei.shape[1]:
+        keep = torch.rand(ei.shape[1], generator=gen) < density
+        ei = ei[:, keep]
+    h = torch.randn(num_nodes, feat, generator=gen, dtype=dtype)
+    x = scale * torch.randn(num_nodes, n, generator=gen, dtype=dtype)
+    a = torch.randn(ei.shape[1], edge_nf, generator=gen, dtype=dtype) if edge_nf else None
+    v = scale * torch.randn(num_nodes, n, generator=gen, dtype=dtype)
+    return h, x, ei, a, v
+
+
+@pytest.fixture
+def graph():
+    return random_graph(0, 7, 3, density=0.6, edge_nf=2)

@@ -1,0 +1,87 @@
+"""The two install routes (pip via pyproject.toml, conda via environment.yml) ask for the same
+things, and CI runs exactly the test command the README gives."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name, where they differ
+
+
+def pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def runtime_requirements():
+    return {Requirement(r).name.lower(): Requirement(r) for r in pyproject()["project"]["dependencies"]}
+
+
+def environment_requirements(text=None):
+    env = yaml.safe_load(text if text is not None else (ROOT / "environment.yml").read_text())
+    deps, pip, python = {}, [], None
+    for d in env["dependencies"]:
+        if isinstance(d, dict):
+            pip += d["pip"]
+        elif d.startswith("python"):
+            python = d
+        elif d != "pip":
+            # conda writes "python=3.11" or "numpy>=1.26,<3"; the latter parses as a PEP 508 requirement
+            r = Requirement(d)
+            deps[CONDA_NAMES.get(r.name.lower(), r.name.lower())] = r
+    installs_package = False
+    for p in pip:
+        if p.strip() in ("-e .", "."):
+            installs_package = True
+            continue
+        r = Requirement(p)
+        deps[r.name.lower()] = r
+    return deps, python, installs_package
+
+
+def test_environment_yml_pins_match_pyproject():
+    want = runtime_requirements()
+    got, python, installs_package = environment_requirements()
+    assert set(got) == set(want), f"only in pyproject: {set(want) - set(got)}; only in environment.yml: {set(got) - set(want)}"
+    for name, req in want.items():
+        assert got[name].specifier == req.specifier, f"{name}: pyproject {req.specifier} vs environment.yml {got[name].specifier}"
+    assert python == "python=3.11"
+    assert "3.11" in pyproject()["project"]["requires-python"]
+    assert installs_package, "environment.yml must install the package itself (pip: -e .)"
+
+
+def test_torch_is_pinned_exactly():
+    assert str(runtime_requirements()["torch"].specifier) == "==2.13.0"
+
+
+def test_sync_check_notices_a_disagreement():
+    """Negative control for the check above: change one pin and the parsed pins differ."""
+    text = (ROOT / "environment.yml").read_text()
+    assert "scipy>=1.11,<2" in text
+    got, _, _ = environment_requirements(text.replace("scipy>=1.11,<2", "scipy>=1.10"))
+    assert got["scipy"].specifier != runtime_requirements()["scipy"].specifier
+
+
+def readme_commands():
+    text = (ROOT / "README.md").read_text()
+    test = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", text, re.S)
+    lab = re.search(r"<!-- lab-command -->\s*```(?:bash|sh)?\n(.+?)\n```", text, re.S)
+    assert test and lab, "README.md must mark its two commands with <!-- test-command --> and <!-- lab-command -->"
+    return test.group(1).strip(), lab.group(1).strip()
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    test_cmd, _ = readme_commands()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_cmd in [line.strip() for line in ci], f"{test_cmd!r} is not a line of .ci/run"
+
+
+def test_makefile_has_the_readme_targets():
+    test_cmd, lab_cmd = readme_commands()
+    makefile = (ROOT / "Makefile").read_text()
+    for cmd in (test_cmd, lab_cmd):
+        target = cmd.split()[-1]
+        assert re.search(rf"^{target}:", makefile, re.M), f"Makefile has no target {target!r}"
