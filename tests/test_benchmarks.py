@@ -1,0 +1,28 @@
+"""The benchmarks run and print their tables (their figures are read by people, not asserted)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script, *args):
+    proc = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_bench_layers_quick_prints_the_table():
+    out = run("bench_layers.py", "--quick", "--sizes", "100x5,2x40-radius")
+    assert out.startswith("egnn_lite benchmark:")
+    header = next(line for line in out.splitlines() if line.split()[:1] == ["case"])
+    assert "fwd+bwd ms" in header and "peak MiB" in header
+    rows = [line for line in out.splitlines() if line.startswith(("100x5", "2x40-radius"))]
+    assert len(rows) == 2 and all("egnn_lite" in r for r in rows)
+    assert "target: fwd+bwd at 100x5 <= 0.5 x official: not measured" in out
+
+
+def test_bench_floor_prints_medians():
+    out = run("bench_floor.py", "--rounds", "2", "--repeats", "2")
+    assert "skeleton" in out and "egnn_lite" in out and "ms" in out
