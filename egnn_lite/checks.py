@@ -184,8 +184,10 @@ def check_equivariance(
         raise ValueError("draws must be at least 1")
     if x.dim() != 2:
         raise ValueError(f"x must have shape (N, n), got {tuple(x.shape)}")
-    default_names = ("h", "x", "v") if tuple(outputs[:3]) == ("invariant", "position", "vector")[: len(outputs)] else ()
-    names = list(names) if names is not None else [default_names[k] if k < len(default_names) else f"out{k}" for k in range(len(outputs))]
+    if names is None:  # h, x, v for the usual (invariant, position, vector) outputs, else out0, out1, ...
+        usual = ("invariant", "position", "vector")
+        names = ["hxv"[k] if k < 3 and kind == usual[k] else f"out{k}" for k, kind in enumerate(outputs)]
+    names = list(names)
     if len(names) != len(outputs):
         raise ValueError(f"{len(names)} names for {len(outputs)} outputs")
     dtype = x.dtype

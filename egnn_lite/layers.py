@@ -45,6 +45,7 @@ __all__ = [
     "EGCL",
     "MessageMLP",
     "edge_message",
+    "coefficient_C",
     "coordinate_sum",
     "coordinate_update",
     "aggregate",
@@ -207,6 +208,20 @@ def aggregate(m_ij: Tensor, edge_index: Tensor, num_nodes: int, e_ij: Tensor | N
     return m_i.index_add_(0, edge_index[0], m_ij)
 
 
+def coefficient_C(edge_index: Tensor, num_nodes: int, coords_agg: str = "mean", dtype=torch.float32) -> Tensor | float:
+    """C in Eq. 4 / Eq. 7: 1 / (number of neighbours of i), an (N, 1) column, for "mean"
+    (the paper's 1 / (M - 1) on a complete graph of M nodes), or 1 for "sum".
+
+    A node with no neighbours has an empty sum; dividing it by max(count, 1) keeps it 0.
+    """
+    if coords_agg == "sum":
+        return 1.0
+    if coords_agg != "mean":
+        raise ValueError(f"coords_agg must be 'mean' (C = 1/(M-1)) or 'sum' (C = 1), got {coords_agg!r}")
+    count = torch.bincount(edge_index[0], minlength=num_nodes).clamp_(min=1)
+    return (1.0 / count.to(dtype)).unsqueeze(1)
+
+
 def coordinate_sum(x_diff: Tensor, phi_x_m: Tensor, edge_index: Tensor, num_nodes: int, C: Tensor | float) -> Tensor:
     """C sum_{j != i} (x_i - x_j) phi_x(m_ij): the equivariant vector shared by Eq. 4 and Eq. 7.
 
@@ -336,14 +351,8 @@ class EGCL(nn.Module):
         self.phi_inf = nn.Linear(hidden_nf, 1) if infer_edges else None
 
     def C(self, edge_index: Tensor, num_nodes: int, like: Tensor) -> Tensor | float:
-        """C in Eq. 4 / Eq. 7: 1 / (number of neighbours of i) for 'mean', 1 for 'sum'.
-
-        A node with no neighbours has an empty sum; dividing it by max(count, 1) keeps it 0.
-        """
-        if self.coords_agg == "sum":
-            return 1.0
-        count = torch.bincount(edge_index[0], minlength=num_nodes).clamp_(min=1)
-        return (1.0 / count.to(like.dtype)).unsqueeze(1)
+        """C in Eq. 4 / Eq. 7 for this layer's ``coords_agg`` (see ``coefficient_C``)."""
+        return coefficient_C(edge_index, num_nodes, self.coords_agg, like.dtype)
 
     def forward(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v_init: Tensor | None = None):
         edge_index = check_graph_inputs(

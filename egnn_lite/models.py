@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .layers import EGCL, aggregate, check_graph_inputs, coordinate_sum, relative_differences
+from .layers import EGCL, aggregate, check_graph_inputs, coefficient_C, coordinate_sum, relative_differences
 
 __all__ = ["EGNN", "GNN", "RadialField", "LinearBaseline"]
 
@@ -66,7 +66,8 @@ class GNN(nn.Module):
     (m_ij = phi_e(h_i, h_j, a_ij), h_i <- h_i + phi_h(h_i, sum_j m_ij)), and read out twice: a
     linear map to ``out_node_nf`` features and a linear map to n numbers, the predicted positions
     (the paper's N-body GNN predicts positions directly). Permutation-equivariant, nothing more:
-    the negative control of the equivariance tests.
+    the negative control of the equivariance tests. With ``v`` given it returns a third output,
+    the displacement x_out - x (it has no velocity of its own), so that it fits the same harness.
     """
 
     def __init__(self, in_node_nf: int, hidden_nf: int, out_node_nf: int, n_layers: int, in_edge_nf: int = 0, *, n_dim: int = 3, use_velocity: bool = True, act: type[nn.Module] = nn.SiLU):
@@ -109,7 +110,8 @@ class RadialField(nn.Module):
 
     The weights see only distances and edge attributes, never node features, which is the
     limitation EGNN lifts (phi_x(m_ij) in EGNN reads h_i, h_j too). The tanh bounds the weights,
-    which the official code needed for stability. h passes through unchanged.
+    which the official code needed for stability. h (and v, when given) pass through unchanged.
+    Edge attributes a_ij are where the N-body inputs go (q_i q_j, the input squared distance).
     """
 
     def __init__(self, hidden_nf: int, n_layers: int, in_edge_nf: int = 0, *, coords_agg: str = "mean", act: type[nn.Module] = nn.SiLU):
@@ -126,10 +128,7 @@ class RadialField(nn.Module):
     def forward(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v: Tensor | None = None):
         edge_index = check_graph_inputs(h, x, edge_index, edge_attr, v, in_edge_nf=self.in_edge_nf, like=self.phi[0][0].weight)
         n = x.shape[0]
-        if self.coords_agg == "mean":
-            C = (1.0 / torch.bincount(edge_index[0], minlength=n).clamp(min=1).to(x.dtype)).unsqueeze(1)
-        else:
-            C = 1.0
+        C = coefficient_C(edge_index, n, self.coords_agg, x.dtype)
         for phi, phi_v in zip(self.phi, self.phi_v):
             x_diff, sq_dist = relative_differences(x, edge_index)
             w = phi(torch.cat([torch.sqrt(sq_dist)] + ([edge_attr] if edge_attr is not None else []), dim=1))
