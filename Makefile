@@ -3,6 +3,10 @@
 #   make test  - set up .venv and run the whole test suite
 PYTHON ?= python3.11
 VENV   ?= .venv
+# extra options for pip, e.g. PyTorch's CPU-only wheel index on Linux (see README.md)
+PIP_ARGS ?=
+# JupyterLab refuses to run as root (containers, CI) unless told to
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
@@ -14,11 +18,11 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet $(PIP_ARGS) -e '.[test]'
 	@touch $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -102,7 +102,7 @@ class EquivarianceReport:
         return max(errs)
 
     def __str__(self) -> str:
-        head = ("transform", "output", "kind", "dtype", "max abs err", "max rel err", "tolerance", "result")
+        head = ("transform", "output", "kind under E(n)", "dtype", "max abs err", "max rel err", "tolerance", "result")
         rows = [
             (
                 c.transform,
@@ -162,7 +162,7 @@ def check_equivariance(
     edge_attr: Tensor | None = None,
     v: Tensor | None = None,
     *,
-    outputs: Sequence[str] = ("invariant", "position"),
+    outputs: Sequence[str] | None = None,
     names: Sequence[str] | None = None,
     transforms: Sequence[str] = TRANSFORMS,
     draws: int = 3,
@@ -173,10 +173,13 @@ def check_equivariance(
 
     ``f`` is called as ``f(h, x, edge_index)``, with ``edge_attr`` and ``v`` added as keyword
     arguments when they are given, and returns one tensor or a tuple; ``outputs`` gives the kind
-    of each (see the module docstring) and ``names`` their labels (default h, x, v, ...).
+    of each (see the module docstring; default ("invariant", "position"), plus "vector" when
+    ``v`` is given, as for EGNN) and ``names`` their labels (default h, x, v, ...).
     Translations are drawn at the scale of x, so that rounding, not the size of g, sets the error.
     Runs under ``torch.no_grad()``.
     """
+    if outputs is None:
+        outputs = ("invariant", "position") if v is None else ("invariant", "position", "vector")
     for k in outputs:
         if k not in OUTPUT_KINDS:
             raise ValueError(f"unknown output kind {k!r}; choose from {OUTPUT_KINDS}")
@@ -205,7 +208,7 @@ def check_equivariance(
             kwargs["v"] = v_
         out = _as_tuple(f(h_, x_, ei_, **kwargs))
         if len(out) != len(outputs):
-            raise ValueError(f"f returned {len(out)} outputs but outputs= declares {len(outputs)}")
+            raise ValueError(f"f returned {len(out)} outputs but outputs= declares {len(outputs)}: {tuple(outputs)}; pass outputs= with one kind per output")
         return out
 
     report = EquivarianceReport()

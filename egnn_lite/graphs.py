@@ -5,6 +5,10 @@ Convention used by the whole package: ``edge_index`` is a (2, E) long tensor and
 neighbour j. Every sum "over j != i" in the paper is a sum over the columns whose first entry
 is i. Graphs of different sizes are batched by stacking their nodes and offsetting their edge
 lists; ``batch`` (N,) then says which graph each node belongs to.
+
+The builders here never make self-loops (i, i). The layers accept them all the same: a self-loop
+adds nothing to x (x_i - x_i = 0) but does send a message m_ii to h and counts as a neighbour in
+C, so an edge list with self-loops is a different graph, not an error.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ def batch_index(sizes: int | Sequence[int], *, device=None) -> Tensor:
 
 
 def num_neighbours(edge_index: Tensor, num_nodes: int) -> Tensor:
-    """M_i - 1 in the paper's notation: how many messages node i receives."""
+    """How many messages node i receives (M - 1 for every node of a complete graph of M nodes)."""
     return torch.bincount(edge_index[0], minlength=num_nodes)
 
 

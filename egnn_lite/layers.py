@@ -29,11 +29,13 @@ Where this code differs from the printed paper or from the paper's official code
   particular phi_x. Why: with an unbounded phi_x the update (x_i - x_j) phi_x(m_ij) grows like
   s^3 when coordinates are scaled by s (phi_e reads s^2 and is close to linear for large
   inputs), each layer feeds the next, and a few layers overflow float32 at s ~ 100. Bounded,
-  a layer can move x_i by at most 2 * coords_range times its largest neighbour distance.
+  a layer moves x_i by at most coords_range times its largest neighbour distance with
+  ``coords_agg="mean"`` (times its number of neighbours as well, with ``"sum"``).
   ``coords_range=None`` gives the official code's unbounded phi_x.
 - Normalised differences (off by default, as in the official code): ``normalize=True`` uses
-  (x_i - x_j) / (||x_i - x_j|| + norm_constant), so that a layer moves a point by at most
-  coords_range, whatever the scale of the cloud. This does change Eq. 4's form.
+  (x_i - x_j) / (||x_i - x_j|| + norm_constant), so that with the bound and ``"mean"`` a layer
+  moves a point by at most coords_range, whatever the scale of the cloud. This does change
+  Eq. 4's form.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def check_graph_inputs(
         if t is not None and not isinstance(t, Tensor):
             raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     if h.dim() != 2:
-        raise ValueError(f"h must have shape (N, F), got {tuple(h.shape)}")
+        raise ValueError(f"h must have shape (N, F), got {tuple(h.shape)}; stack a batch of graphs with graphs.batch_graphs")
     if x.dim() != 2:
         raise ValueError(f"x must have shape (N, n), got {tuple(x.shape)}")
     n_nodes = x.shape[0]
@@ -100,7 +102,10 @@ def check_graph_inputs(
     if like is not None:
         dtypes["model parameters"] = like.dtype
     if len(set(dtypes.values())) > 1:
-        raise ValueError(f"mixed dtypes: {', '.join(f'{k}={v}' for k, v in dtypes.items())}; convert them to one")
+        raise ValueError(
+            f"mixed dtypes: {', '.join(f'{k}={v}' for k, v in dtypes.items())}; convert them to one "
+            "(model.double() or model.float() for the model, .to(dtype) for tensors)"
+        )
     devices = {name: t.device for name, t in floats + [("edge_index", edge_index)]}
     if like is not None:
         devices["model parameters"] = like.device
@@ -120,7 +125,10 @@ def check_graph_inputs(
         if edge_attr.dim() != 2 or edge_attr.shape[0] != n_edges:
             raise ValueError(f"edge_attr must have shape (E={n_edges}, A), got {tuple(edge_attr.shape)}")
         if in_edge_nf is not None and edge_attr.shape[1] != in_edge_nf:
-            raise ValueError(f"edge_attr has {edge_attr.shape[1]} features per edge, the model expects {in_edge_nf}")
+            raise ValueError(
+                f"edge_attr has {edge_attr.shape[1]} features per edge, the model expects {in_edge_nf} "
+                f"(build it with in_edge_nf={edge_attr.shape[1]})"
+            )
     elif in_edge_nf:
         raise ValueError(f"the model expects edge_attr with {in_edge_nf} features per edge, got none")
     if v is not None and v.shape != x.shape:
@@ -162,9 +170,10 @@ class MessageMLP(nn.Module):
     ``linear_in`` is one ``nn.Linear`` over that concatenation, as in the paper and its official
     code (same weights, same state dict). It is evaluated by splitting its weight by blocks,
 
-        W [h_i; h_j; d_ij; a_ij] + b = (W_i h)_i + (W_j h)_j + W_d d_ij + W_a a_ij + b,
+        W [h_i; h_j; d_ij; a_ij] + b = W_i h_i + W_j h_j + W_d d_ij + W_a a_ij + b,   d_ij = ||x_i - x_j||^2,
 
-    which gives the same numbers (up to rounding) but multiplies h by W_i and W_j once per node
+    where W_i h_i is row i of the (N, hidden) product h W_i^T. This gives the same numbers (up to
+    rounding) but multiplies h by W_i and W_j once per node
     (N rows) instead of once per edge (E rows, N(N - 1) on a complete graph), and never builds
     the (E, 2F + 1 + A) concatenation. ``naive`` computes it the literal way, for comparison.
     """
@@ -288,14 +297,15 @@ class EGCL(nn.Module):
             as printed, phi_h(h, m_i).
         coords_agg: ``"mean"`` for C = 1/(M - 1) (per node: 1 / its number of neighbours) or
             ``"sum"`` for C = 1.
-        update_coords: if False, x passes through unchanged (the paper's QM9 setting).
+        update_coords: if False, phi_x is not used: x passes through unchanged (the paper's
+            QM9 setting), or, with ``v`` given, moves by phi_v(h) v only.
         infer_edges: weight messages by e_ij = sigmoid(phi_inf(m_ij)) in Eq. 5 (Eq. 8).
         coords_range: bound on the coordinate weight phi_x(m_ij); ``None`` for unbounded.
         normalize: use (x_i - x_j) / (||x_i - x_j|| + norm_constant) in Eq. 4 / Eq. 7.
         norm_constant: the constant above.
 
-    ``forward(h, x, edge_index, edge_attr=None, v_init=None)`` returns ``(h, x)``, or
-    ``(h, x, v)`` when ``v_init`` is given (Eq. 7).
+    ``forward(h, x, edge_index, edge_attr=None, v=None)`` returns ``(h, x)``, or ``(h, x, v)``
+    when the initial velocity ``v`` (v^init in Eq. 7) is given.
     """
 
     def __init__(
@@ -354,13 +364,13 @@ class EGCL(nn.Module):
         """C in Eq. 4 / Eq. 7 for this layer's ``coords_agg`` (see ``coefficient_C``)."""
         return coefficient_C(edge_index, num_nodes, self.coords_agg, like.dtype)
 
-    def forward(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v_init: Tensor | None = None):
+    def forward(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v: Tensor | None = None):
         edge_index = check_graph_inputs(
-            h, x, edge_index, edge_attr, v_init, in_node_nf=self.in_nf, in_edge_nf=self.edge_nf, like=self.phi_h[0].weight
+            h, x, edge_index, edge_attr, v, in_node_nf=self.in_nf, in_edge_nf=self.edge_nf, like=self.phi_h[0].weight
         )
-        return self.propagate(h, x, edge_index, edge_attr, v_init)
+        return self.propagate(h, x, edge_index, edge_attr, v)
 
-    def propagate(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v_init: Tensor | None = None):
+    def propagate(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v: Tensor | None = None):
         """The layer without input checks (``forward`` checks, then calls this).
 
         A stack checks its inputs once and calls ``propagate`` on every layer, so a value that
@@ -372,13 +382,13 @@ class EGCL(nn.Module):
         e_ij = edge_inference(self.phi_inf, m_ij) if self.infer_edges else None  # Eq. 8
 
         v_out = None
-        if self.update_coords or v_init is not None:
+        if self.update_coords or v is not None:
             if self.normalize:
                 x_diff = x_diff / (torch.sqrt(sq_dist) + self.norm_constant)
             C = self.C(edge_index, n_nodes, x)
             phi_x_m = self.phi_x(m_ij) if self.update_coords else m_ij.new_zeros(m_ij.shape[0], 1)
-            if v_init is not None:
-                v_out = velocity_update(self.phi_v, h, v_init, x_diff, phi_x_m, edge_index, C)  # Eq. 7
+            if v is not None:
+                v_out = velocity_update(self.phi_v, h, v, x_diff, phi_x_m, edge_index, C)  # Eq. 7
                 x = x + v_out
             else:
                 x = coordinate_update(x, x_diff, phi_x_m, edge_index, C)  # Eq. 4

@@ -32,12 +32,9 @@ class EGNN(nn.Module):
 
     def __init__(self, in_node_nf: int, hidden_nf: int, out_node_nf: int, n_layers: int, in_edge_nf: int = 0, **layer_kwargs):
         super().__init__()
-        if not isinstance(n_layers, int) or n_layers < 1:
-            raise ValueError(f"n_layers must be a positive integer, got {n_layers!r}")
-        if not isinstance(in_node_nf, int) or in_node_nf < 1:
-            raise ValueError(f"in_node_nf must be a positive integer, got {in_node_nf!r}")
-        if not isinstance(out_node_nf, int) or out_node_nf < 1:
-            raise ValueError(f"out_node_nf must be a positive integer, got {out_node_nf!r}")
+        for name, value, least in (("in_node_nf", in_node_nf, 1), ("hidden_nf", hidden_nf, 1), ("out_node_nf", out_node_nf, 1), ("n_layers", n_layers, 1), ("in_edge_nf", in_edge_nf, 0)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
         self.in_node_nf, self.hidden_nf, self.out_node_nf = in_node_nf, hidden_nf, out_node_nf
         self.n_layers, self.in_edge_nf = n_layers, in_edge_nf
         self.embedding_in = nn.Linear(in_node_nf, hidden_nf)

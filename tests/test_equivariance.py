@@ -92,9 +92,9 @@ class RawCoordinateLayer(EGCL):
     def __init__(self, n, *args, **kw):
         super().__init__(*args, edge_nf=2 * n, **kw)
 
-    def forward(self, h, x, edge_index, edge_attr=None, v_init=None):
+    def forward(self, h, x, edge_index, edge_attr=None, v=None):
         i, j = edge_index
-        return super().forward(h, x, edge_index, torch.cat([x[i], x[j]], dim=1), v_init)
+        return super().forward(h, x, edge_index, torch.cat([x[i], x[j]], dim=1), v)
 
 
 @pytest.mark.parametrize("dtype", DTYPES.values(), ids=DTYPES.keys())
@@ -150,12 +150,22 @@ def test_harness_fails_loudly_on_nan_and_on_wrong_declarations():
         check_equivariance(lambda h, x, ei: (h, x), h, x, ei, outputs=("invariant", "pos"))
 
 
+def test_outputs_default_follows_whether_velocities_are_given():
+    h, x, ei, _, v = random_graph(0, 4, 3, density=1.0)
+    torch.manual_seed(0)
+    model = EGNN(3, 8, 1, 2).double()
+    report = check_equivariance(model, h, x, ei, v=v)
+    assert {c.output: c.kind for c in report.checks} == {"h": "invariant", "x": "position", "v": "vector"}
+    assert report.passed
+
+
 def test_report_table_is_readable():
     h, x, ei, _, _ = random_graph(0, 4, 3, density=1.0)
     torch.manual_seed(0)
     report = check_equivariance(EGNN(3, 8, 1, 2).double(), h, x, ei)
     text = str(report)
     assert text.splitlines()[0].split()[:3] == ["transform", "output", "kind"]
+    assert "under E(n)" in text.splitlines()[0]
     assert len(text.splitlines()) == 1 + 8 + 1 and text.endswith("all passed")
     assert bool(report) and report.worst() < 1e-12
 

@@ -105,7 +105,7 @@ def test_one_node_graphs_and_isolated_nodes_stay_finite_and_unmoved(kw):
     assert torch.isfinite(h1).all() and torch.equal(x1, x)
     # node 2 has no neighbours in a 3-node graph; it keeps its position, gets m_i = 0
     h, x, ei = torch.randn(3, 3, dtype=torch.float64), torch.randn(3, 3, dtype=torch.float64), torch.tensor([[0, 1], [1, 0]])
-    h3, x3, v3 = layer(h, x, ei, v_init=torch.zeros(3, 3, dtype=torch.float64))
+    h3, x3, v3 = layer(h, x, ei, v=torch.zeros(3, 3, dtype=torch.float64))
     assert torch.isfinite(h3).all() and torch.equal(x3[2], x[2]) and torch.equal(v3[2], torch.zeros(3, dtype=torch.float64))
     torch.testing.assert_close(h3[2], h[2] + layer.phi_h(torch.cat([h[2], torch.zeros(8, dtype=torch.float64)])))
 

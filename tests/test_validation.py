@@ -89,3 +89,10 @@ def test_int32_edge_index_is_accepted():
     h1, x1, v1 = model(**d)
     h2, x2, v2 = model(**{**d, "edge_index": d["edge_index"].int()})
     assert torch.equal(h1, h2) and torch.equal(x1, x2)
+
+
+def test_egnn_constructor_names_the_bad_argument():
+    for kwargs, name in (({"hidden_nf": 0}, "hidden_nf"), ({"hidden_nf": 16.0}, "hidden_nf"), ({"in_edge_nf": -1}, "in_edge_nf"), ({"n_layers": 0}, "n_layers")):
+        args = {"in_node_nf": 1, "hidden_nf": 8, "out_node_nf": 1, "n_layers": 2, **kwargs}
+        with pytest.raises(ValueError, match=name):
+            EGNN(**args)
