@@ -1,0 +1,1 @@
+"""Checkers for the exercises of notebooks/02 (numerical equivariance checks)."""

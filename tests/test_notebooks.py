@@ -1,0 +1,84 @@
+"""Every notebook under notebooks/ runs top to bottom at reduced size, as committed (exercises
+unanswered) and with every revealed solution put in place (each auto-check must then say
+"correct"); and every notebook follows the collection's skeleton."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from notebook_tools import NOTEBOOK_DIR, exercise_pairs, execute, notebooks, solution_code, tags, text_outputs
+
+# seconds allowed for one reduced-size run of each notebook (the full-size wall time is a benchmark)
+TIME_LIMITS = {"01": 240, "02": 300}
+DEFAULT_LIMIT = 300
+NOTEBOOKS = notebooks()
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def limit(path) -> int:
+    return TIME_LIMITS.get(path.name[:2], DEFAULT_LIMIT)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, f"no numbered notebooks found in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    dirty = [k for k, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    assert not dirty, f"{path.name}: cells {dirty} have outputs; clear them before committing (Kernel > Restart and Clear Outputs)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_skeleton(path):
+    nb = nbformat.read(path, as_version=4)
+    head = nb.cells[0]
+    assert head.cell_type == "markdown" and head.source.startswith("# "), "the first cell is the markdown header with the title"
+    for needed in ("What you will learn", "Prerequisites", "Session time"):
+        assert needed in head.source, f"{path.name}: the header does not say {needed!r}"
+    params = [c for c in nb.cells if "parameters" in tags(c)]
+    assert len(params) == 1 and re.search(r'^SIZE = "full"', params[0].source, re.M), 'one cell tagged "parameters" with SIZE = "full"'
+    headings = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines() if line.startswith("#")]
+    for section in ("Exercises", "Discussion questions", "Further reading"):
+        assert any(section in line for line in headings), f"{path.name}: no {section!r} section"
+    pairs = exercise_pairs(nb)
+    assert pairs, f"{path.name}: no exercises"
+    for ex, sol in pairs:
+        code = solution_code(nb.cells[sol])
+        assert "<details>" in nb.cells[sol].source, "solutions are hidden in a <details> block the reader opens"
+        assert re.search(r'check\("[0-9.]+"', nb.cells[ex].source), f"exercise cell {ex} does not end with check(...)"
+        assert re.search(r'check\("[0-9.]+"', code), f"the solution after cell {ex} does not call check(...)"
+        assert "NotImplementedError" in nb.cells[ex].source, f"exercise cell {ex} should start as a stub that raises NotImplementedError"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_local_images_exist(path):
+    nb = nbformat.read(path, as_version=4)
+    for c in nb.cells:
+        if c.cell_type != "markdown":
+            continue
+        for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", c.source) + re.findall(r'<img[^>]+src="([^"]+)"', c.source):
+            if "://" not in target:
+                assert (path.parent / target).is_file(), f"{path.name}: image {target} is missing (regenerate with `make figures`)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_runs_as_committed(path):
+    """The reader's path: every exercise still a stub, the notebook runs on regardless."""
+    run = execute(path, size="reduced", solutions=False, timeout=limit(path))
+    assert run.seconds < limit(path), f"{path.name} took {run.seconds:.0f} s at reduced size (limit {limit(path)} s)"
+    out = text_outputs(run.nb)
+    assert "not attempted" in out, "the unanswered exercises should say 'not attempted'"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_runs_with_solutions(path):
+    """Every revealed solution, put in its exercise cell, passes its auto-check (strict mode)."""
+    run = execute(path, size="reduced", solutions=True, timeout=limit(path))
+    out = text_outputs(run.nb)
+    n = len(exercise_pairs(nbformat.read(path, as_version=4)))
+    assert out.count("[correct]") >= n, f"expected {n} exercises marked correct"
