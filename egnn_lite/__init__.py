@@ -8,9 +8,15 @@ Satorras, Hoogeboom and Welling, "E(n) Equivariant Graph Neural Networks", ICML 
     graphs   edge lists: complete, batched, radius and kNN graphs         (Sec. 3)
     layers   the EGCL layer, one function per equation                    (Eq. 3-8)
     models   EGNN and the Table 2 baselines: GNN, Radial Field, Linear    (Tables 1-2)
+    viz      one plotting style (``use_style(projector=True)`` for live sessions)
+    widgets  the rotating-input demo, live and as a still frame and an animation
+    exercises  the notebooks' auto-checked exercises
+
+``doctor()`` prints the versions in use and whether JupyterLab can show the widgets.
 """
 
-from . import checks, graphs, groups, layers, models
+from . import checks, exercises, graphs, groups, layers, models, viz
+from ._doctor import doctor
 from .checks import assert_equivariant, check_equivariance
 from .layers import EGCL
 from .models import EGNN, GNN, LinearBaseline, RadialField
@@ -23,6 +29,9 @@ __all__ = [
     "groups",
     "layers",
     "models",
+    "viz",
+    "exercises",
+    "doctor",
     "EGCL",
     "EGNN",
     "GNN",

@@ -1,0 +1,5 @@
+"""egnn_lite.doctor(): placeholder, being written."""
+
+
+def doctor():
+    raise NotImplementedError
