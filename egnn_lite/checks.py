@@ -41,6 +41,7 @@ __all__ = [
     "EquivarianceError",
     "check_equivariance",
     "assert_equivariant",
+    "compare",
     "default_rtol",
 ]
 
@@ -237,6 +238,24 @@ def check_equivariance(
             for k, kind in enumerate(outputs):
                 report.checks.append(Check(name, names[k], kind, dtype, worst_abs[k], worst_rel[k], tol, draws))
     return report
+
+
+def compare(label: str, got: Tensor, want: Tensor, *, rtol: float | None = None) -> None:
+    """Print one line saying whether ``got`` equals ``want``: exactly, up to rounding, or not.
+
+    "up to rounding" means a relative error (max |got - want| / max |want|) within the dtype's
+    tolerance (``default_rtol``), the same rule as ``check_equivariance``.
+    """
+    got, want = torch.as_tensor(got), torch.as_tensor(want)
+    if got.shape != want.shape:
+        print(f"{label:<46} shapes differ: {tuple(got.shape)} vs {tuple(want.shape)}")
+        return
+    tol = default_rtol(got.dtype if got.is_floating_point() else torch.float64) if rtol is None else rtol
+    diff = (got.double() - want.double()).abs().max().item() if got.numel() else 0.0
+    ref = want.double().abs().max().item() if want.numel() else 0.0
+    rel = diff / ref if ref > 0 else (0.0 if diff == 0 else math.inf)
+    verdict = "exact" if diff == 0 else ("equal up to rounding" if rel <= tol else "DIFFERENT")
+    print(f"{label:<46} {verdict:<21} max diff {diff:.1e}   relative {rel:.1e}")
 
 
 def assert_equivariant(f: Callable, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v: Tensor | None = None, **kwargs) -> EquivarianceReport:
