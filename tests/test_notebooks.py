@@ -82,3 +82,25 @@ def test_runs_with_solutions(path):
     out = text_outputs(run.nb)
     n = len(exercise_pairs(nbformat.read(path, as_version=4)))
     assert out.count("[correct]") >= n, f"expected {n} exercises marked correct"
+
+
+def test_failing_cell_is_shown(tmp_path):
+    """The machinery itself: a notebook whose third cell fails is reported with that cell's source."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from notebook_tools import NotebookFailed
+
+    nb = new_notebook(
+        cells=[
+            new_code_cell('SIZE = "full"', metadata={"tags": ["parameters"]}),
+            new_code_cell("n = {'full': 3, 'reduced': 1}[SIZE]"),
+            new_code_cell("assert n == 3, 'deliberate failure at reduced size'"),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+    path = tmp_path / "99_broken.ipynb"
+    nbformat.write(nb, path)
+    execute(path, size="full", timeout=60)  # passes at full size
+    with pytest.raises(NotebookFailed) as err:
+        execute(path, size="reduced", timeout=60)
+    assert "assert n == 3" in str(err.value) and "deliberate failure" in str(err.value) and "cell 3" in str(err.value)
