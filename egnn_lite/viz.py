@@ -49,3 +49,24 @@ def tolerance_line(ax, tol: float, label: str | None = None, **kwargs) -> None:
     kw = {"color": COLOURS["reference"], "linestyle": "--", "linewidth": 1.0}
     kw.update(kwargs)
     ax.axhline(tol, label=label if label is not None else f"tolerance {tol:.0e}", **kw)
+
+
+# colours of the two dtypes in error plots (notebook 02)
+DTYPE_COLOURS = {"float64": COLOURS["egnn"], "float32": COLOURS["other"]}
+
+
+def error_axes(ax, xlabel: str, *, dtypes=("float64", "float32"), logx: bool = False, ylabel: str = "max relative error") -> None:
+    """Log-scaled axes for an equivariance-error plot, with the harness's tolerance for each dtype
+    (``egnn_lite.checks.DEFAULT_RTOL``) drawn as a dashed line in that dtype's colour."""
+    import torch
+
+    from .checks import DEFAULT_RTOL
+
+    ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    for name in dtypes:
+        tol = DEFAULT_RTOL[getattr(torch, name)]
+        tolerance_line(ax, tol, label=f"{name} tolerance {tol:.0e}", color=DTYPE_COLOURS[name])
