@@ -131,6 +131,7 @@ class EquivarianceDemo:
         self.state = DemoState()
         self._fig = None
         self._ui = None
+        self._syncing = False
         self.last: DemoResult | None = None
 
     # ---------------------------------------------------------------- the two models
@@ -176,9 +177,9 @@ class EquivarianceDemo:
         from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
         big = projector()
-        fig = Figure(figsize=(12, 4.2) if not big else (13, 5.0), dpi=72)
+        fig = Figure(figsize=(12, 3.6) if not big else (13, 4.3), dpi=72)
         FigureCanvasAgg(fig)
-        fig.subplots_adjust(left=0.0, right=1.0, bottom=0.02, top=0.82, wspace=0.0)
+        fig.subplots_adjust(left=0.0, right=1.0, bottom=0.0, top=0.82, wspace=0.0)
         colours = matplotlib.colormaps["viridis"](np.linspace(0, 1, self.n_nodes))
         fs = 14 if big else 10
         lo, hi = self.limits
@@ -187,7 +188,7 @@ class EquivarianceDemo:
         for k, panel in enumerate(("input", "EGNN", "GNN")):
             ax = fig.add_subplot(1, 3, k + 1, projection="3d")
             ax.set_xlim(lo, hi), ax.set_ylim(lo, hi), ax.set_zlim(lo, hi)
-            ax.set_box_aspect((1, 1, 1), zoom=1.3)
+            ax.set_box_aspect((1, 1, 1), zoom=1.2)
             ax.set_axis_off()
             ax.view_init(elev=18, azim=-60)
             # fixed world axes, so rotations of the cloud are seen against something that does not move
@@ -245,7 +246,9 @@ class EquivarianceDemo:
             a["title"].set_text(f"{label}: {ok}\no f(g·x)  × g·f(x)\ninvariant err {inv:.1e}, equivariance err {eq:.1e}")
             a["title"].set_color(COLOURS["egnn"] if max(inv, eq) < 1e-10 else COLOURS["gnn"])
         buf = io.BytesIO()
-        self._fig.savefig(buf, format="png", dpi=self._fig.dpi, pil_kwargs={"compress_level": 1})
+        # print_png, not savefig: savefig obeys rcParams["savefig.bbox"] ("tight" in viz.use_style),
+        # which costs a second draw per frame
+        self._fig.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
         result.render_ms = 1000 * (time.perf_counter() - t0)
         return buf.getvalue()
 
@@ -284,9 +287,21 @@ class EquivarianceDemo:
         png = self.render(result, annotate=self._ui is None)
         self.last = result
         if self._ui is not None:
+            self._sync_controls()
             self._image.value = png
             self._readout.value = self.readout_html(result)
         return result
+
+    def _sync_controls(self) -> None:
+        """Move the sliders to ``self.state`` without re-triggering updates (after ``update``
+        was called from code, or by reset), so that the widget always shows what it computed."""
+        self._syncing = True
+        try:
+            for k, c in self.controls.items():
+                if c.value != getattr(self.state, k):
+                    c.value = getattr(self.state, k)
+        finally:
+            self._syncing = False
 
     def shuffle(self) -> None:
         """Apply a new random permutation of the nodes."""
@@ -301,7 +316,7 @@ class EquivarianceDemo:
         wide = {"description_width": "80px"}
         layout = w.Layout(width="320px")
         angle = lambda name: w.FloatSlider(value=getattr(self.state, name), min=-180, max=180, step=5, description=f"{name} (°)", style=wide, layout=layout, continuous_update=True)  # noqa: E731
-        shift = lambda name, label: w.FloatSlider(value=getattr(self.state, name), min=-1.5, max=1.5, step=0.1, description=label, style=wide, layout=layout, continuous_update=True)  # noqa: E731
+        shift = lambda name, label: w.FloatSlider(value=getattr(self.state, name), min=-1.0, max=1.0, step=0.1, description=label, style=wide, layout=layout, continuous_update=True)  # noqa: E731
         self.controls = {
             "yaw": angle("yaw"),
             "pitch": angle("pitch"),
@@ -315,6 +330,8 @@ class EquivarianceDemo:
         reset = w.Button(description="reset", icon="undo")
 
         def on_change(change):
+            if self._syncing:  # a slider moved by _sync_controls, not by the reader
+                return
             name = next(k for k, c in self.controls.items() if c is change["owner"])
             self.update(**{name: change["new"]})
 
@@ -323,11 +340,6 @@ class EquivarianceDemo:
         shuffle.on_click(lambda _: self.shuffle())
 
         def on_reset(_):
-            for k, c in self.controls.items():
-                with c.hold_trait_notifications():
-                    c.unobserve(on_change, names="value")
-                    c.value = getattr(DemoState(), k)
-                    c.observe(on_change, names="value")
             self.state = DemoState()
             self.update()
 

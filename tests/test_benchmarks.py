@@ -26,3 +26,11 @@ def test_bench_layers_quick_prints_the_table():
 def test_bench_floor_prints_medians():
     out = run("bench_floor.py", "--rounds", "2", "--repeats", "2")
     assert "skeleton" in out and "egnn_lite" in out and "ms" in out
+
+
+def test_bench_notebooks_plans_without_running():
+    """Argument handling only (--dry-run runs nothing): the timings themselves are for people."""
+    out = run("bench_notebooks.py", "--dry-run", "--only", "walltime", "--notebooks", "01")
+    assert out.startswith("egnn_lite notebook benchmark") and "(b) wall time at full size: 01_" in out and "(a)" not in out
+    proc = subprocess.run([sys.executable, str(BENCH / "bench_notebooks.py"), "--dry-run", "--notebooks", "99"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "no notebook matches '99'" in proc.stderr

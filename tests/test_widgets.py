@@ -104,3 +104,38 @@ def test_static_frame_and_animation(tmp_path):
         im.seek(im.n_frames // 2)
         middle = np.asarray(im.convert("RGB"))
     assert (first != middle).any(), "the animation's frames should differ"
+
+
+def test_sliders_follow_updates_from_code():
+    """update() called from code (or reset) moves the sliders too, without a second update."""
+    pytest.importorskip("ipywidgets")
+    demo = EquivarianceDemo()
+    demo.widget()
+    calls = []
+    original = demo.compute
+    demo.compute = lambda *a, **k: (calls.append(1), original(*a, **k))[1]
+    demo.update(yaw=-160.0, tx=0.5, mirror=True)
+    assert len(calls) == 1, "syncing the sliders must not trigger more updates"
+    assert demo.controls["yaw"].value == -160.0 and demo.controls["tx"].value == 0.5 and demo.controls["mirror"].value is True
+    demo.controls["pitch"].value = 30.0  # a reader's move still updates
+    assert demo.state.pitch == 30.0 and demo.state.yaw == -160.0 and len(calls) == 2
+    reset = [b for b in demo._ui.children[0].children[2].children if getattr(b, "description", "") == "reset"][0]
+    reset.click()
+    assert all(c.value == getattr(DemoState(), k) for k, c in demo.controls.items())
+    assert demo.last.state == DemoState()
+
+
+def test_style_does_not_change_the_frame_size():
+    """viz.use_style() sets savefig.bbox='tight'; the demo's frames keep their fixed size."""
+    import io
+
+    import matplotlib as mpl
+    from PIL import Image
+
+    from egnn_lite.viz import use_style
+
+    with mpl.rc_context():
+        use_style()
+        demo = EquivarianceDemo()
+        png = demo.render(demo.compute())
+    assert Image.open(io.BytesIO(png)).size == (864, 259)
