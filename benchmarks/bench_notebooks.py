@@ -48,6 +48,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import browser_tools as bt  # noqa: E402
 from notebook_tools import NotebookFailed, execute, notebooks  # noqa: E402
 
+from bench_layers import cpu_model  # noqa: E402  (same folder)
+
 LATENCY_TARGET_MS = 100.0
 WALLTIME_TARGET_S = 300.0
 KERNEL_MS = re.compile(r"compute (\d+) ms, draw (\d+) ms")
@@ -143,17 +145,6 @@ def measure_walltime(paths: list[Path], *, timeout: int) -> None:
     ok = [s for _, s, _ in rows if s is not None]
     met = sum(s <= WALLTIME_TARGET_S for s in ok)
     print(f"target: <= {WALLTIME_TARGET_S / 60:.0f} min each at full size: {met} of {len(rows)} notebooks met")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv=None) -> int:
