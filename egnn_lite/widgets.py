@@ -225,6 +225,8 @@ class EquivarianceDemo:
         for t in self._texts:
             t.set_visible(annotate)
         self._fig.subplots_adjust(top=0.82 if annotate else 1.0)
+        for panel in self._artists.values():  # without titles there is room for a larger view
+            panel["ax"].set_box_aspect((1, 1, 1), zoom=1.2 if annotate else 1.3)
         a = self._artists["input"]
         xs = result.x_in
         a["points"]._offsets3d = tuple(xs.T)
