@@ -80,6 +80,9 @@ class DoctorReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def __repr__(self) -> str:  # short: doctor() has already printed the report
+        return f"<DoctorReport: {'OK' if self.ok else f'{len(self.problems)} problem(s)'}>"
+
     def __str__(self) -> str:
         width = max(len(k) for k in self.versions) if self.versions else 10
         lines = ["egnn_lite doctor", "", "versions:"]

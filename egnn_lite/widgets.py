@@ -204,7 +204,7 @@ class EquivarianceDemo:
                 a["title"] = fig.text(1 / 6, 0.97, "", ha="center", va="top", fontsize=fs)
                 self._texts.append(a["title"])
             else:
-                a["gap"] = Line3DCollection([np.zeros((2, 3))], colors=COLOURS["gnn"], linewidths=1.5)
+                a["gap"] = Line3DCollection([np.zeros((2, 3))], colors=COLOURS["gnn"], linewidths=2.2)
                 ax.add_collection3d(a["gap"], autolim=False)
                 a["fgx"] = ax.scatter(*self.x.numpy().T, s=60, facecolors="none", edgecolors=colours, linewidths=1.6, depthshade=False)
                 a["gfx"] = ax.scatter(*self.x.numpy().T, s=30, c="k", marker="x", linewidths=1.0, depthshade=False)
@@ -212,6 +212,8 @@ class EquivarianceDemo:
                 a["title"] = fig.text((2 * k + 1) / 6, 0.97, "", ha="center", va="top", fontsize=fs)
                 self._texts.append(a["title"])
             self._artists[panel] = a
+        self._footer = fig.text(0.5, 0.02, "", ha="center", va="bottom", fontsize=fs, color="#444444")
+        self._texts.append(self._footer)
         self._colours = colours
         self._fig = fig
 
@@ -235,6 +237,12 @@ class EquivarianceDemo:
         mirrored = ", mirrored" if result.state.mirror else ""
         shuffled = "shuffled: " if result.state.perm is not None else ""
         a["title"].set_text(f"input g·x{mirrored}  (grey: x)\n{shuffled}the line joins nodes\n0, 1, 2, ... in order")
+        st = result.state
+        self._footer.set_text(
+            f"g: rotation (yaw, pitch, roll) = ({st.yaw:.0f}°, {st.pitch:.0f}°, {st.roll:.0f}°), translation ({st.tx:.1f}, {st.ty:.1f}, {st.tz:.1f})"
+            f"{', mirror x → −x' if st.mirror else ''}{', nodes shuffled' if st.perm is not None else ''}.   "
+            "f(g·x): the model run on the transformed input;  g·f(x): its output on x, transformed afterwards."
+        )
         for name in ("EGNN", "GNN"):
             a = self._artists[name]
             fgx, gfx = result.outputs[name]
@@ -245,7 +253,7 @@ class EquivarianceDemo:
             inv, eq = result.invariant_error[name], result.equivariance_error[name]
             ok = "equivariant" if max(inv, eq) < 1e-10 else "NOT equivariant"
             label = "EGNN" if name == "EGNN" else "plain GNN"
-            a["title"].set_text(f"{label}: {ok}\no f(g·x)  × g·f(x)\ninvariant err {inv:.1e}, equivariance err {eq:.1e}")
+            a["title"].set_text(f"{label}: {ok}\ncircles f(g·x), crosses g·f(x)\ninvariant err {inv:.1e}, equivariance err {eq:.1e}")
             a["title"].set_color(COLOURS["egnn"] if max(inv, eq) < 1e-10 else COLOURS["gnn"])
         buf = io.BytesIO()
         # print_png, not savefig: savefig obeys rcParams["savefig.bbox"] ("tight" in viz.use_style),

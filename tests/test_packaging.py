@@ -85,3 +85,14 @@ def test_makefile_has_the_readme_targets():
     for cmd in (test_cmd, lab_cmd):
         target = cmd.split()[-1]
         assert re.search(rf"^{target}:", makefile, re.M), f"Makefile has no target {target!r}"
+
+
+def test_readme_example_runs(capsys):
+    """The README's code example runs as printed and its harness report passes."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) == 1, "expected one python example in README.md"
+    exec(compile(blocks[0], "README.md example", "exec"), {})
+    assert capsys.readouterr().out.rstrip().endswith("all passed")

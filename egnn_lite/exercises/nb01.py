@@ -59,7 +59,10 @@ def _check_1_1(answer) -> str:
     report = check_equivariance(lambda h_, x_, ei_: answer(x_), h, x, ei, outputs=("invariant",), names=("feature",))
     if not report.passed:
         raise Incorrect(f"right values, but not invariant under {', '.join(c.transform for c in report.failures())}")
-    return f"invariant under rotations, reflections, translations and permutations (worst relative error {max(c.max_rel for c in report.checks):.1e})."
+    return (
+        "invariant under rotations, reflections and translations, and permuted with the nodes under permutations "
+        f"(worst relative error {max(c.max_rel for c in report.checks):.1e})."
+    )
 
 
 @exercise("1.2", "Eq. 4 with a fixed phi_x")
@@ -71,7 +74,7 @@ def _check_1_2(answer) -> str:
         worst = (got.double() - want).abs().max().item()
         hint = ""
         if torch.allclose(got.double() - x, (want - x) * (x.shape[0] - 1), rtol=1e-9, atol=1e-9):
-            hint = " (it looks like C = 1 was used; C = 1/(M - 1) here)"
+            hint = " (it looks like C = 1 was used; here C = 1 / (number of neighbours of i), which is 1/(M - 1) on the complete graph)"
         raise Incorrect(f"values differ from x_i + C sum_j (x_i - x_j) exp(-||x_i - x_j||^2) by up to {worst:.2e}{hint}")
     report = check_equivariance(lambda h_, x_, ei_: answer(x_, ei_), h, x, ei, outputs=("position",), names=("x_next",))
     if not report.passed:

@@ -150,7 +150,7 @@ def check_soft_limit(soft_limit) -> str:
         )
     return (
         f"equivariant under all four transforms (worst relative error {report.worst():.1e}), norms below max_norm, "
-        f"directions kept, smooth: |F| = max_norm comes out as {float(g[500]):.4g} for max_norm={max_norm:g}."
+        f"directions kept, smooth: a force of norm {max_norm:g} (= max_norm) comes out with norm {float(g[500]):.4g}."
     )
 
 
