@@ -32,9 +32,10 @@ __all__ = ["MYSTERIES", "helix", "coulomb_forces"]
 
 
 def helix(num_points: int = 16, turns: float = 2.0, pitch: float = 0.4, *, noise: float = 0.05, seed: int = 0, dtype=torch.float64) -> Tensor:
-    """A right-handed helix (cos t, sin t, pitch t), slightly perturbed so that it is generic."""
-    t = torch.linspace(0.0, 2 * math.pi * turns, num_points, dtype=torch.float64)
-    x = torch.stack([torch.cos(t), torch.sin(t), pitch * t], dim=1)
+    """A right-handed helix (cos t, sin t, pitch t), centred and slightly perturbed so that it is generic."""
+    from ..widgets import helix as clean_helix  # the demo's helix: z rises by 2 pi pitch per turn
+
+    x = clean_helix(num_points, turns=turns, radius=1.0, pitch=2 * math.pi * pitch)
     gen = torch.Generator().manual_seed(seed)
     return (x + noise * torch.randn(x.shape, generator=gen, dtype=torch.float64)).to(dtype)
 
