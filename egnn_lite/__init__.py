@@ -8,14 +8,15 @@ Satorras, Hoogeboom and Welling, "E(n) Equivariant Graph Neural Networks", ICML 
     graphs   edge lists: complete, batched, radius and kNN graphs         (Sec. 3)
     layers   the EGCL layer, one function per equation                    (Eq. 3-8)
     models   EGNN and the Table 2 baselines: GNN, Radial Field, Linear    (Tables 1-2)
+    harmonics  real spherical harmonics, Wigner-D matrices, radial bases  (primer, notebook 03)
     viz      one plotting style (``use_style(projector=True)`` for live sessions)
-    widgets  the rotating-input demo, live and as a still frame and an animation
+    widgets  the rotating-input demos (EGNN vs GNN; harmonics and D_l), live and as stills
     exercises  the notebooks' auto-checked exercises
 
 ``doctor()`` prints the versions in use and whether JupyterLab can show the widgets.
 """
 
-from . import checks, exercises, graphs, groups, layers, models, viz
+from . import checks, exercises, graphs, groups, harmonics, layers, models, viz
 from ._doctor import doctor
 from .checks import assert_equivariant, check_equivariance
 from .layers import EGCL
@@ -27,6 +28,7 @@ __all__ = [
     "checks",
     "graphs",
     "groups",
+    "harmonics",
     "layers",
     "models",
     "viz",

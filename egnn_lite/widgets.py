@@ -1,4 +1,6 @@
-"""The rotating-input demo: move sliders, watch EGNN stay equivariant and a plain GNN not.
+"""The rotating-input demos: move sliders, watch EGNN stay equivariant and a plain GNN not
+(``EquivarianceDemo``, notebook 01), and watch spherical-harmonic coefficients mix through
+D_l(R) inside each l, never across l (``HarmonicsDemo``, notebook 03; see its docstring).
 
 ``EquivarianceDemo`` holds a small 3-D point cloud (a helix, so that rotations and mirror images
 are easy to see), a randomly initialised EGNN and a plain GNN. Sliders set a group element g:
@@ -15,9 +17,10 @@ and shows them on top of each other, with two live readouts per model:
 
 EGNN's errors sit at rounding level (about 1e-16 in float64); the GNN's are of order one.
 
-The figure is a PNG in an ``ipywidgets.Image`` that is replaced in place, so the picture never
-flickers and figures never stack up; only ipywidgets is needed in the front end. The same
-rendering writes a still frame and an animation for readers without a live kernel:
+In both demos the figure is a PNG in an ``ipywidgets.Image`` that is replaced in place, so the
+picture never flickers and figures never stack up; only ipywidgets is needed in the front end.
+The same rendering writes still frames and animations for readers without a live kernel
+(equivariance_demo.png/.gif and harmonics_demo.png/.gif):
 
     python -m egnn_lite.widgets notebooks/figures      (or: make figures)
 
@@ -40,6 +43,7 @@ import torch
 
 from .graphs import fully_connected
 from .groups import EuclideanTransform, Permutation, rotation_from_angles
+from .harmonics import all_spherical_harmonics, sphere_quadrature, wigner_D
 from .models import EGNN, GNN
 from .viz import COLOURS, projector
 
@@ -94,7 +98,100 @@ def _relative(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a - b).abs().max().item() / (ref if ref > 0 else 1.0)
 
 
-class EquivarianceDemo:
+def _figure_png(fig) -> bytes:
+    """Draw ``fig`` and return it as PNG bytes.
+
+    Drawn and encoded by hand: savefig obeys rcParams["savefig.bbox"] ("tight" in viz.use_style),
+    which costs a second draw per frame, and an RGB PNG at low compression encodes about twice as
+    fast as matplotlib's RGBA one."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    Image.fromarray(rgb).save(buf, format="png", compress_level=1)
+    return buf.getvalue()
+
+
+def _save_gif(path, pngs, fps: int, *, shared_palette: bool = False) -> Path:
+    """Write PNG frames as a looping GIF of 64 colours.
+
+    ``shared_palette=True`` gives every frame one palette, taken from a few frames; then only the
+    part of a frame that changed is stored again, which makes a mostly static figure about three
+    times smaller. Otherwise each frame gets its own palette."""
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    if shared_palette:
+        sample = images[:: max(1, len(images) // 4)]
+        width, height = images[0].size
+        montage = Image.new("RGB", (width, height * len(sample)))
+        for k, im in enumerate(sample):
+            montage.paste(im, (0, k * height))
+        palette = montage.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+        frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    else:
+        frames = [im.quantize(colors=64, method=Image.Quantize.MEDIANCUT) for im in images]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0, optimize=True)
+    return path
+
+
+class _SliderDemo:
+    """What the demos share: ``update`` (from code or from a slider), sliders kept in step with the
+    state, display in a notebook, and still frames. A subclass sets ``_state_class`` (a dataclass
+    of slider values) and defines ``compute``, ``render``, ``readout_html`` and ``widget`` (which
+    sets ``controls``, ``_image``, ``_readout`` and ``_ui``)."""
+
+    _state_class: type = None
+
+    def update(self, **changes):
+        """Change slider values (e.g. ``yaw=30, mirror=True``), recompute and redraw in place."""
+        for k, v in changes.items():
+            if not hasattr(self.state, k):
+                raise TypeError(f"unknown demo parameter {k!r}")
+            setattr(self.state, k, v)
+        result = self.compute()
+        png = self.render(result, annotate=self._ui is None)
+        self.last = result
+        if self._ui is not None:
+            self._sync_controls()
+            self._image.value = png
+            self._readout.value = self.readout_html(result)
+        return result
+
+    def _sync_controls(self) -> None:
+        """Move the sliders to ``self.state`` without re-triggering updates (after ``update``
+        was called from code, or by reset), so that the widget always shows what it computed."""
+        self._syncing = True
+        try:
+            for k, c in self.controls.items():
+                if c.value != getattr(self.state, k):
+                    c.value = getattr(self.state, k)
+        finally:
+            self._syncing = False
+
+    def _on_control_change(self, change) -> None:
+        if self._syncing:  # a slider moved by _sync_controls, not by the reader
+            return
+        name = next(k for k, c in self.controls.items() if c is change["owner"])
+        self.update(**{name: change["new"]})
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget())
+
+    def save_frame(self, path, **state) -> Path:
+        """Write one PNG frame of the demo at the given slider values."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.render(self.compute(self._state_class(**state))))
+        return path
+
+
+class EquivarianceDemo(_SliderDemo):
     """The live demo. ``demo.widget()`` returns the ipywidgets UI; ``demo`` alone displays it.
 
     Args:
@@ -104,6 +201,8 @@ class EquivarianceDemo:
         step_scale: how far EGNN moves points (the last layer of phi_x is re-initialised with
             this xavier gain; the package default, 0.001, would make the output look like the input).
     """
+
+    _state_class = DemoState
 
     def __init__(self, n_nodes: int = 20, *, hidden_nf: int = 32, n_layers: int = 4, seed: int = 0, step_scale: float = 0.5):
         if n_nodes < 3:
@@ -255,17 +354,9 @@ class EquivarianceDemo:
             label = "EGNN" if name == "EGNN" else "plain GNN"
             a["title"].set_text(f"{label}: {ok}\ncircles f(g·x), crosses g·f(x)\ninvariant err {inv:.1e}, equivariance err {eq:.1e}")
             a["title"].set_color(COLOURS["egnn"] if max(inv, eq) < 1e-10 else COLOURS["gnn"])
-        buf = io.BytesIO()
-        # draw and encode by hand: savefig obeys rcParams["savefig.bbox"] ("tight" in viz.use_style),
-        # which costs a second draw per frame, and an RGB PNG at low compression encodes about
-        # twice as fast as matplotlib's RGBA one
-        from PIL import Image
-
-        self._fig.canvas.draw()
-        rgb = np.asarray(self._fig.canvas.buffer_rgba())[..., :3]
-        Image.fromarray(rgb).save(buf, format="png", compress_level=1)
+        png = _figure_png(self._fig)
         result.render_ms = 1000 * (time.perf_counter() - t0)
-        return buf.getvalue()
+        return png
 
     # ---------------------------------------------------------------- the widget
     def readout_html(self, result: DemoResult) -> str:
@@ -291,32 +382,6 @@ class EquivarianceDemo:
             + "".join(rows)
             + f"</table><small>{desc}. Update: compute {result.compute_ms:.0f} ms, draw {result.render_ms:.0f} ms.</small></div>"
         )
-
-    def update(self, **changes) -> DemoResult:
-        """Change slider values (yaw=..., mirror=..., perm=...), recompute and redraw in place."""
-        for k, v in changes.items():
-            if not hasattr(self.state, k):
-                raise TypeError(f"unknown demo parameter {k!r}")
-            setattr(self.state, k, v)
-        result = self.compute()
-        png = self.render(result, annotate=self._ui is None)
-        self.last = result
-        if self._ui is not None:
-            self._sync_controls()
-            self._image.value = png
-            self._readout.value = self.readout_html(result)
-        return result
-
-    def _sync_controls(self) -> None:
-        """Move the sliders to ``self.state`` without re-triggering updates (after ``update``
-        was called from code, or by reset), so that the widget always shows what it computed."""
-        self._syncing = True
-        try:
-            for k, c in self.controls.items():
-                if c.value != getattr(self.state, k):
-                    c.value = getattr(self.state, k)
-        finally:
-            self._syncing = False
 
     def shuffle(self) -> None:
         """Apply a new random permutation of the nodes."""
@@ -344,14 +409,8 @@ class EquivarianceDemo:
         shuffle = w.Button(description="shuffle nodes (P)", icon="random")
         reset = w.Button(description="reset", icon="undo")
 
-        def on_change(change):
-            if self._syncing:  # a slider moved by _sync_controls, not by the reader
-                return
-            name = next(k for k, c in self.controls.items() if c is change["owner"])
-            self.update(**{name: change["new"]})
-
         for c in self.controls.values():
-            c.observe(on_change, names="value")
+            c.observe(self._on_control_change, names="value")
         shuffle.on_click(lambda _: self.shuffle())
 
         def on_reset(_):
@@ -385,52 +444,448 @@ class EquivarianceDemo:
         self.update()
         return self._ui
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget())
-
     # ---------------------------------------------------------------- for readers without a kernel
-    def save_frame(self, path, **state) -> Path:
-        """Write one PNG frame of the demo at the given slider values."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(self.render(self.compute(DemoState(**state))))
-        return path
-
     def save_animation(self, path, n_frames: int = 36, fps: int = 8) -> Path:
         """Write a looping GIF: one full turn of yaw with a tilt, a translation back and forth,
         and the mirror switched on for the second half."""
-        from PIL import Image
-
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frames = []
+        pngs = []
         for k in range(n_frames):
             s = k / n_frames
             state = DemoState(
                 yaw=360 * s - 180, pitch=30 * math.sin(2 * math.pi * s), roll=0.0,
                 tx=1.0 * math.sin(2 * math.pi * s), ty=0.0, tz=0.0, mirror=s >= 0.5,
             )
-            png = self.render(self.compute(state))
-            frames.append(Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64, method=Image.Quantize.MEDIANCUT))
-        frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0, optimize=True)
-        return path
+            pngs.append(self.render(self.compute(state)))
+        return _save_gif(path, pngs, fps)
 
 
 FRAME_STATE = dict(yaw=40.0, pitch=25.0, roll=-10.0, tx=1.0, ty=-0.5, tz=0.3, mirror=False)
 
 
+# ==================================================================== spherical harmonics
+# A few fixed directions (no symmetry, so every coefficient is non-zero): the "signal" whose
+# spherical-harmonic coefficients the second demo shows.
+HARMONICS_POINTS = torch.tensor(
+    [[1.0, 0.25, 0.35], [-0.35, 0.95, 0.15], [-0.3, -0.55, 0.8], [0.15, -0.8, -0.45], [0.65, 0.5, -0.6]],
+    dtype=torch.float64,
+)
+HARMONICS_L_MAX = 3
+L_COLOURS = ("#7f7f7f", "#1f77b4", "#2ca02c", "#9467bd")  # one colour per l = 0..3
+
+
+@dataclass
+class HarmonicsState:
+    """One setting of the harmonics demo's sliders (angles in degrees)."""
+
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+    mirror: bool = False
+
+    def matrix(self) -> torch.Tensor:
+        """Q = R(yaw, pitch, roll), times the mirror x -> -x (applied first) when it is on."""
+        Q = rotation_from_angles(*(math.radians(a) for a in (self.yaw, self.pitch, self.roll)))
+        return Q @ MIRROR if self.mirror else Q
+
+
+@dataclass
+class HarmonicsResult:
+    """What one update of the harmonics demo computed. Coefficient vectors are (16,): the
+    blocks l = 0, 1, 2, 3 one after the other, m = -l..l inside each."""
+
+    state: HarmonicsState
+    Q: np.ndarray  # (3, 3)
+    x_before: np.ndarray  # (N, 3) unit directions x_i
+    x_after: np.ndarray  # (N, 3) Q x_i
+    coeffs_before: np.ndarray  # c(x) = sum_i Y(x_i)
+    coeffs_after: np.ndarray  # c(Qx) = sum_i Y(Q x_i)
+    predicted: np.ndarray  # D(Q) c(x)
+    D: np.ndarray  # (16, 16) diag(D_0(Q), ..., D_3(Q)) from harmonics.wigner_D
+    D_full: np.ndarray  # (16, 16) integral of Y(Qx) Y(x)^T over the sphere, all l at once
+    error_per_l: list  # max_i |Y_l(Q x_i) - D_l(Q) Y_l(x_i)|, per l
+    error_without_D: float  # max_i |Y(Q x_i) - Y(x_i)|: what "invariant coefficients" would get wrong
+    off_block: float  # max |D_full| outside the l-blocks: mixing across l
+    norms_before: list  # |c_l(x)| per l (the square is the power spectrum)
+    norms_after: list  # |c_l(Qx)| per l
+    compute_ms: float = 0.0
+    render_ms: float = 0.0
+
+    @property
+    def error(self) -> float:
+        """max |Y(Q x_i) - D(Q) Y(x_i)| over the points and all l."""
+        return max(self.error_per_l)
+
+
+class HarmonicsDemo(_SliderDemo):
+    """Spherical-harmonic coefficients rotating: they mix through D_l(R) inside each l, never across l.
+
+    A fixed set of five directions x_i is described by the coefficients
+
+        c_l = sum_i Y_l(x_i),      l = 0, 1, 2, 3        (2l + 1 numbers each, 16 in all),
+
+    the expansion of the "signal" sum_i delta(x - x_i) on the sphere, cut at l = 3. Sliders set a
+    rotation R(yaw, pitch, roll) and a mirror. Each change shows
+
+    - the directions before (grey) and after (coloured) the transformation Q;
+    - the 16 coefficients before (grey bars) and after (coloured bars, one colour per l), with
+      D(Q) c(x) marked as a black tick on every bar: c(Qx) = D(Q) c(x), coefficient by coefficient;
+    - the matrix integral of Y(Qx) Y(x)^T over the sphere, all 16 harmonics at once, as a heat
+      map: its blocks off the diagonal come out zero (nothing mixes across l) and its diagonal
+      blocks are D_0..D_3 (``harmonics.wigner_D``);
+    - readouts: max |Y(Qx_i) - D(Q) Y(x_i)| per l (rounding level), the same without D (order
+      one: the coefficients themselves are not invariant), the largest entry outside the
+      l-blocks, and the length |c_l| of each block before and after: invariant, also under the
+      mirror (so these "power spectrum" features cannot tell a shape from its mirror image).
+
+    ``demo.widget()`` returns the ipywidgets UI; ``demo`` alone displays it.
+    """
+
+    _state_class = HarmonicsState
+
+    def __init__(self, points: torch.Tensor | None = None):
+        x = HARMONICS_POINTS if points is None else torch.as_tensor(points, dtype=torch.float64)
+        if x.dim() != 2 or x.shape[1] != 3 or x.shape[0] < 1:
+            raise ValueError(f"points must have shape (N, 3) with N >= 1, got {tuple(x.shape)}")
+        norms = x.norm(dim=1, keepdim=True)
+        if not torch.isfinite(norms).all() or (norms == 0).any():
+            raise ValueError("points must be finite and non-zero (they are directions)")
+        self.x = x / norms
+        self.l_max = HARMONICS_L_MAX
+        self.sizes = [2 * l + 1 for l in range(self.l_max + 1)]
+        self.starts = np.cumsum([0] + self.sizes[:-1]).tolist()
+        self.dim = sum(self.sizes)
+        self._Y = self._harmonics(self.x)  # (N, 16), computed once
+        self._quad = sphere_quadrature(2 * self.l_max)  # exact for all products Y_l Y_l'
+        self._Y_quad = self._harmonics(self._quad[0])
+        self.state = HarmonicsState()
+        self._fig = None
+        self._ui = None
+        self._syncing = False
+        self.last: HarmonicsResult | None = None
+
+    def _harmonics(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat(all_spherical_harmonics(x, self.l_max), dim=-1)
+
+    # ---------------------------------------------------------------- one update
+    def compute(self, state: HarmonicsState | None = None) -> HarmonicsResult:
+        """Rotate, evaluate Y at the rotated points, build D(Q), measure. No drawing."""
+        state = self.state if state is None else state
+        t0 = time.perf_counter()
+        Q = state.matrix()
+        x_after = self.x @ Q.T
+        Y, Y_after = self._Y, self._harmonics(x_after)
+        D = torch.block_diag(*(wigner_D(l, Q) for l in range(self.l_max + 1)))
+        predicted = Y @ D.T  # row i: D(Q) Y(x_i)
+        points, weights = self._quad
+        D_full = torch.einsum("pa,pb,p->ab", self._harmonics(points @ Q.T), self._Y_quad, weights)
+        blocks = [slice(a, a + n) for a, n in zip(self.starts, self.sizes)]
+        on_blocks = torch.zeros(self.dim, self.dim, dtype=torch.bool)
+        for b in blocks:
+            on_blocks[b, b] = True
+        c_before, c_after = Y.sum(0), Y_after.sum(0)
+        result = HarmonicsResult(
+            state=state,
+            Q=Q.numpy(),
+            x_before=self.x.numpy(),
+            x_after=x_after.numpy(),
+            coeffs_before=c_before.numpy(),
+            coeffs_after=c_after.numpy(),
+            predicted=(c_before @ D.T).numpy(),
+            D=D.numpy(),
+            D_full=D_full.numpy(),
+            error_per_l=[(Y_after[:, b] - predicted[:, b]).abs().max().item() for b in blocks],
+            error_without_D=(Y_after - Y).abs().max().item(),
+            off_block=D_full[~on_blocks].abs().max().item(),
+            norms_before=[c_before[b].norm().item() for b in blocks],
+            norms_after=[c_after[b].norm().item() for b in blocks],
+        )
+        result.compute_ms = 1000 * (time.perf_counter() - t0)
+        return result
+
+    # ---------------------------------------------------------------- drawing
+    def _bar_positions(self) -> np.ndarray:
+        """x positions of the 16 bars: the blocks l = 0..3 side by side, one gap between blocks."""
+        return np.concatenate([a + l + np.arange(n) for l, (a, n) in enumerate(zip(self.starts, self.sizes))]).astype(float)
+
+    def _build_figure(self):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Rectangle
+        from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
+        big = projector()
+        fs = 14 if big else 10
+        fig = Figure(figsize=(12, 4.6) if not big else (13, 5.6), dpi=72)
+        FigureCanvasAgg(fig)
+        self._gs = gs = fig.add_gridspec(1, 3, width_ratios=(1.0, 1.9, 1.0), left=0.0, right=0.955, wspace=0.22)
+        self._texts = []  # drawn in still frames only; the live widget shows them as HTML
+        self._dynamic = []  # (artist, is_3d): redrawn on every update, the rest is a cached background
+        a = {}
+        positions = {}  # title x positions, filled in below
+
+        # -- the directions, on a faint unit sphere, against fixed world axes
+        ax = fig.add_subplot(gs[0], projection="3d")
+        ax.set_xlim(-1, 1), ax.set_ylim(-1, 1), ax.set_zlim(-1, 1)
+        ax.set_box_aspect((1, 1, 1), zoom=1.2)
+        ax.set_axis_off()
+        ax.view_init(elev=18, azim=-60)
+        t = np.linspace(0, 2 * np.pi, 60)
+        for circle in (np.stack([np.cos(t), np.sin(t), 0 * t]), np.stack([np.cos(t), 0 * t, np.sin(t)]), np.stack([0 * t, np.cos(t), np.sin(t)])):
+            ax.plot(*circle, color="#d0d0d0", lw=0.7)
+        for d, c, label in zip(np.eye(3), ("#d62728", "#2ca02c", "#1f77b4"), "xyz"):
+            ax.plot(*np.stack([np.zeros(3), d * 1.2]).T, color=c, lw=1.0, alpha=0.6)
+            ax.text(*(d * 1.3), label, color=c, fontsize=fs - 2)  # static: part of the background
+        x0 = self.x.numpy()
+        rays = lambda x: np.stack([np.zeros_like(x), x], axis=1)  # noqa: E731
+        ax.add_collection3d(Line3DCollection(rays(x0), colors="#b5b5b5", linewidths=1.2), autolim=False)
+        ax.scatter(*x0.T, s=22, c="#b5b5b5", depthshade=False)
+        a["rays"] = Line3DCollection(rays(x0), colors=self.POINT_COLOUR, linewidths=1.8)
+        ax.add_collection3d(a["rays"], autolim=False)
+        a["points"] = ax.scatter(*x0.T, s=45, c=self.POINT_COLOUR, edgecolors="k", linewidths=0.5, depthshade=False)
+        self._dynamic += [(a["rays"], True), (a["points"], True)]
+        self._axes3d = ax
+
+        # -- the 16 coefficients, grouped by l: grey before, coloured after, black tick D(Q) c(x)
+        bx = fig.add_subplot(gs[1])
+        pos = self._bar_positions()
+        c0 = self._Y.sum(0).numpy()
+        lim = 1.15 * max(np.linalg.norm(c0[a_ : a_ + n_]) for a_, n_ in zip(self.starts, self.sizes))  # |c_lm| <= |c_l|, invariant
+        bx.set_ylim(-lim, lim)
+        bx.set_xlim(pos[0] - 1.2, pos[-1] + 0.8)
+        bx.grid(False)
+        for side in ("top", "right"):
+            bx.spines[side].set_visible(False)
+        bar_colours = np.concatenate([[L_COLOURS[l]] * n_ for l, n_ in enumerate(self.sizes)])
+        bx.bar(pos, c0, width=0.85, color="#dcdcdc", edgecolor="#a8a8a8", linewidth=0.6, zorder=1)
+        a["after"] = bx.bar(pos, c0, width=0.5, color=bar_colours, zorder=2)
+        a["zero"] = bx.axhline(0, color="k", lw=0.6, zorder=3)
+        (a["predicted"],) = bx.plot(pos, c0, ls="none", marker="_", ms=13 if not big else 16, mew=2.0, color="k", zorder=4)
+        self._dynamic += [(bar, False) for bar in a["after"]] + [(a["zero"], False), (a["predicted"], False)]
+        ms = [m for l in range(self.l_max + 1) for m in range(-l, l + 1)]
+        bx.set_xticks(pos, [str(m) for m in ms], fontsize=fs - 3)
+        bx.tick_params(axis="x", length=0, pad=2)
+        bx.tick_params(axis="y", labelsize=fs - 2)
+        bx.set_xlabel("m", fontsize=fs - 2, labelpad=1)
+        bx.set_ylabel("coefficient", fontsize=fs - 1)
+        a["norms"] = []
+        for l, (a_, n_) in enumerate(zip(self.starts, self.sizes)):
+            lo, hi = pos[a_] - 0.5, pos[a_ + n_ - 1] + 0.5
+            if l % 2 == 1:
+                bx.axvspan(lo, hi, color="#f3f3f3", zorder=0, lw=0)
+            bx.text((lo + hi) / 2, lim, f"l = {l}", ha="center", va="bottom", fontsize=fs - 1, color=L_COLOURS[l], fontweight="bold")
+            note = bx.text((lo + hi) / 2, -lim * 0.97, "", ha="center", va="bottom", fontsize=fs - 2, color="#333333")
+            self._texts.append(note)
+            a["norms"].append(note)
+
+        # -- the matrix: all 16 harmonics at once, with the l-blocks outlined
+        hx = fig.add_subplot(gs[2])
+        a["matrix"] = hx.imshow(np.eye(self.dim), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+        a["blocks"] = []
+        for l, (a_, n_) in enumerate(zip(self.starts, self.sizes)):
+            a["blocks"].append(hx.add_patch(Rectangle((a_ - 0.5, a_ - 0.5), n_, n_, fill=False, edgecolor=L_COLOURS[l], lw=1.6)))
+        # the frame (spines) is drawn after the image in a full draw, so it is redrawn with it
+        self._dynamic += [(a["matrix"], False)] + [(r, False) for r in a["blocks"]] + [(sp, False) for sp in hx.spines.values()]
+        centres = [a_ + (n_ - 1) / 2 for a_, n_ in zip(self.starts, self.sizes)]
+        for set_ticks in (hx.set_xticks, hx.set_yticks):
+            set_ticks(centres, [str(l) for l in range(self.l_max + 1)], fontsize=fs - 3)
+        hx.set_xlabel("$l$", fontsize=fs, labelpad=1)
+        hx.set_ylabel("$l$", fontsize=fs, labelpad=4, rotation=0, va="center")
+        hx.tick_params(length=0)
+        hx.grid(False)
+        cb = fig.colorbar(a["matrix"], cax=hx.inset_axes([1.04, 0.0, 0.05, 1.0]), ticks=[-1, 0, 1])
+        cb.ax.tick_params(labelsize=fs - 3)
+
+        for key, axis in (("title_points", ax), ("title_bars", bx), ("title_matrix", hx)):
+            a[key] = fig.text(0, 0.985, "", ha="center", va="top", fontsize=fs - 1)
+            positions[key] = axis
+        self._title_axes = positions
+        self._texts += [a["title_points"], a["title_bars"], a["title_matrix"]]
+        self._footer = fig.text(0.5, 0.01, "", ha="center", va="bottom", fontsize=fs - 2, color="#444444")
+        self._texts.append(self._footer)
+        self._artists = a
+        self._fig = fig
+        self._layout = None  # which layout (annotated or not) the axes are in now
+        self._background = None  # the static part of the live frame, cached by _blit
+
+    POINT_COLOUR = "#e6550d"
+
+    def _set_layout(self, annotate: bool) -> None:
+        """Room for titles and notes in still frames; a larger view in the live widget."""
+        if self._layout == annotate:
+            return
+        top, bottom = (0.77, 0.14) if annotate else (0.91, 0.09)
+        self._gs.update(top=top, bottom=bottom)
+        for axis in self._fig.axes:  # (update() itself moves only the axes of pyplot's figures)
+            if axis.get_subplotspec() is not None:
+                axis.set_position(axis.get_subplotspec().get_position(self._fig))
+        for key, axis in self._title_axes.items():
+            box = axis.get_position()
+            self._artists[key].set_x((box.x0 + box.x1) / 2)
+        self._layout = annotate
+        self._background = None
+
+    def _blit(self) -> bytes:
+        """The live path: draw the static background once (axes, ticks, labels, grey bars), cache
+        it, and on each update paste it back and draw only the artists that move. This is
+        matplotlib's "blitting"; tick labels alone take most of a full draw."""
+        canvas = self._fig.canvas
+        if self._background is None:
+            for artist, _ in self._dynamic:
+                artist.set_animated(True)  # left out of a full draw
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self._fig.bbox)
+        canvas.restore_region(self._background)
+        for artist, is_3d in self._dynamic:
+            if is_3d:
+                artist.do_3d_projection()  # project with the (fixed) view of the 3-D axes
+            artist.axes.draw_artist(artist)
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+    def render(self, result: HarmonicsResult, *, annotate: bool = True) -> bytes:
+        """Draw ``result`` into the reused figure and return PNG bytes. ``annotate=False`` (the live
+        widget, which shows the same numbers as HTML) leaves out titles and notes and redraws only
+        what moves, on a cached background."""
+        t0 = time.perf_counter()
+        if self._fig is None:
+            self._build_figure()
+        self._set_layout(annotate)
+        for t in self._texts:
+            t.set_visible(annotate)
+        a = self._artists
+        xa = result.x_after
+        a["points"]._offsets3d = tuple(xa.T)
+        a["rays"].set_segments(np.stack([np.zeros_like(xa), xa], axis=1))
+        for bar, h in zip(a["after"], result.coeffs_after):
+            bar.set_height(h)
+        a["predicted"].set_ydata(result.predicted)
+        a["matrix"].set_data(result.D_full)
+        if annotate:
+            st = result.state
+            a["title_points"].set_text("directions x_i (grey)\nand Q·x_i (orange)" + ("\nQ includes the mirror" if st.mirror else ""))
+            a["title_bars"].set_text(
+                "coefficients c_l = Σ_i Y_l(x_i), one block per l\n"
+                "grey c(x),  coloured c(Q·x),  black tick D(Q) c(x)\n"
+                f"max |Y(Q·x) − D(Q) Y(x)| = {result.error:.1e}   (without D: {result.error_without_D:.2f})"
+            )
+            a["title_matrix"].set_text(f"∫ Y(Q·x) Y(x)ᵀ dΩ = diag(D_0, …, D_3)\nall 16 harmonics at once:\nlargest entry across l {result.off_block:.0e}")
+            for note, before, after in zip(a["norms"], result.norms_before, result.norms_after):
+                note.set_text(f"{before:.3f}\n→ {after:.3f}")
+            self._footer.set_text(
+                f"Q = R(yaw {st.yaw:.0f}°, pitch {st.pitch:.0f}°, roll {st.roll:.0f}°){' × mirror x → −x' if st.mirror else ''}.   "
+                "Numbers under each block: its length |c_l| before → after (invariant under Q)."
+            )
+            for artist, _ in self._dynamic:
+                artist.set_animated(False)
+            self._background = None
+            png = _figure_png(self._fig)
+        else:
+            png = self._blit()
+        result.render_ms = 1000 * (time.perf_counter() - t0)
+        return png
+
+    # ---------------------------------------------------------------- the widget
+    def readout_html(self, result: HarmonicsResult) -> str:
+        good = result.error < 1e-10
+        colour = COLOURS["egnn"] if good else COLOURS["gnn"]
+        rows = "".join(
+            f'<tr><td style="color:{L_COLOURS[l]}"><b>l = {l}</b></td><td class="norm-before-l{l}">{b:.6f}</td>'
+            f'<td class="norm-after-l{l}">{a:.6f}</td><td class="err-l{l}">{e:.1e}</td></tr>'
+            for l, (b, a, e) in enumerate(zip(result.norms_before, result.norms_after, result.error_per_l))
+        )
+        st = result.state
+        size = "1.3em" if projector() else "1em"
+        return (
+            f'<div class="egnn-harmonics-readout" style="font-size:{size}">'
+            f'<table><tr><th></th><th>|c_l(x)|</th><th>|c_l(Q·x)|<br><small>(invariant)</small></th>'
+            f"<th>max |Y_l(Q·x) − D_l(Q) Y_l(x)|</th></tr>{rows}</table>"
+            f'<span style="color:{colour}"><b>Y(Q·x) = D(Q) Y(x)</b>: max error <span class="err-all">{result.error:.1e}</span></span>'
+            f' &nbsp; (without D: max |Y(Q·x) − Y(x)| = <span class="err-noD">{result.error_without_D:.2f}</span>;'
+            f' largest entry of ∫Y(Q·x)Y(x)ᵀdΩ across l: <span class="offblock">{result.off_block:.0e}</span>)<br>'
+            f"<small>Q = R(yaw {st.yaw:.0f}°, pitch {st.pitch:.0f}°, roll {st.roll:.0f}°), mirror {'on' if st.mirror else 'off'}. "
+            f"Update: compute {result.compute_ms:.0f} ms, draw {result.render_ms:.0f} ms.</small></div>"
+        )
+
+    def widget(self):
+        """Build (once) and return the ipywidgets UI."""
+        if self._ui is not None:
+            return self._ui
+        import ipywidgets as w
+
+        wide = {"description_width": "80px"}
+        layout = w.Layout(width="320px")
+        angle = lambda name: w.FloatSlider(value=getattr(self.state, name), min=-180, max=180, step=5, description=f"{name} (°)", style=wide, layout=layout, continuous_update=True)  # noqa: E731
+        self.controls = {
+            "yaw": angle("yaw"),
+            "pitch": angle("pitch"),
+            "roll": angle("roll"),
+            "mirror": w.Checkbox(value=self.state.mirror, description="mirror (x → −x)", indent=False),
+        }
+        for c in self.controls.values():
+            c.observe(self._on_control_change, names="value")
+        reset = w.Button(description="reset", icon="undo")
+
+        def on_reset(_):
+            self.state = HarmonicsState()
+            self.update()
+
+        reset.on_click(on_reset)
+        self._image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1000px"))
+        self._readout = w.HTML()
+        big = "1.3em" if projector() else "1em"
+        cols = [
+            "<b>directions</b><br>grey x<sub>i</sub>, orange Q·x<sub>i</sub>",
+            "<b>coefficients c<sub>l</sub> = Σ<sub>i</sub> Y<sub>l</sub>(x<sub>i</sub>)</b>, grouped by l, bars labelled by m<br>"
+            "grey c(x), coloured c(Q·x), black tick D(Q) c(x)",
+            "<b>∫ Y(Q·x) Y(x)ᵀ dΩ</b><br>= diag(D<sub>0</sub>, …, D<sub>3</sub>): zero across l",
+        ]
+        header = w.HTML(
+            f'<div style="display:flex;max-width:1000px;font-size:{big};text-align:center">'
+            + "".join(f'<div style="flex:{f}">{t}</div>' for f, t in zip((1.0, 1.9, 1.05), cols))
+            + "</div>"
+        )
+        c = self.controls
+        panel = w.HBox([w.VBox([w.HTML("<b>rotation</b>"), c["yaw"], c["pitch"], c["roll"]]), w.VBox([w.HTML("<b>reflection</b>"), c["mirror"], reset])])
+        self._ui = w.VBox([panel, header, self._image, self._readout])
+        self._ui.add_class("egnn-harmonics-demo")
+        self.update()
+        return self._ui
+
+    # ---------------------------------------------------------------- for readers without a kernel
+    def save_animation(self, path, n_frames: int = 36, fps: int = 8) -> Path:
+        """Write a looping GIF: one full turn of yaw with a tilt and a roll, the mirror switched
+        on for the second half."""
+        pngs = []
+        for k in range(n_frames):
+            s = k / n_frames
+            state = HarmonicsState(yaw=360 * s - 180, pitch=35 * math.sin(2 * math.pi * s), roll=25 * math.sin(4 * math.pi * s), mirror=s >= 0.5)
+            pngs.append(self.render(self.compute(state)))
+        return _save_gif(path, pngs, fps, shared_palette=True)
+
+
+HARMONICS_FRAME_STATE = dict(yaw=50.0, pitch=30.0, roll=-20.0, mirror=False)
+
+
 def write_static(out_dir) -> list[Path]:
-    """The still frame and the animation that notebook 01 embeds (``make figures``)."""
+    """The still frames and animations that the notebooks embed (``make figures``): the
+    equivariance demo (notebook 01) and the harmonics demo (notebook 03)."""
     out_dir = Path(out_dir)
     demo = EquivarianceDemo()
-    return [demo.save_frame(out_dir / "equivariance_demo.png", **FRAME_STATE), demo.save_animation(out_dir / "equivariance_demo.gif")]
+    paths = [demo.save_frame(out_dir / "equivariance_demo.png", **FRAME_STATE), demo.save_animation(out_dir / "equivariance_demo.gif")]
+    harmonics = HarmonicsDemo()
+    paths += [harmonics.save_frame(out_dir / "harmonics_demo.png", **HARMONICS_FRAME_STATE), harmonics.save_animation(out_dir / "harmonics_demo.gif")]
+    return paths
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m egnn_lite.widgets", description="Write the equivariance demo's still frame and animation.")
-    parser.add_argument("out_dir", nargs="?", default="notebooks/figures", help="where to write equivariance_demo.png and .gif (default: notebooks/figures)")
+    parser = argparse.ArgumentParser(prog="python -m egnn_lite.widgets", description="Write the demos' still frames and animations.")
+    parser.add_argument(
+        "out_dir", nargs="?", default="notebooks/figures",
+        help="where to write equivariance_demo.png/.gif and harmonics_demo.png/.gif (default: notebooks/figures)",
+    )
     args = parser.parse_args(argv)
     for p in write_static(args.out_dir):
         print(f"wrote {p} ({p.stat().st_size / 1024:.0f} KiB)")

@@ -1,6 +1,8 @@
-"""The rotating-input demo: EGNN's errors at rounding level for every slider setting, the GNN's
-large (the negative control), the figure and readouts replaced in place, and the still frame and
-animation written for readers without a kernel."""
+"""The rotating-input demos. EquivarianceDemo: EGNN's errors at rounding level for every slider
+setting, the GNN's large (the negative control). HarmonicsDemo: Y(Qx) = D(Q) Y(x) at rounding
+level, nothing across l, the l-block norms invariant, and wrong answers detected. Both: the figure
+and readouts replaced in place, and the still frames and animations written for readers without a
+kernel."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import re
 import numpy as np
 import pytest
 
-from egnn_lite.widgets import DemoState, EquivarianceDemo, main
+from egnn_lite.widgets import DemoState, EquivarianceDemo, HarmonicsDemo, HarmonicsState, main
 
 STATES = [
     DemoState(),
@@ -94,16 +96,18 @@ def test_bad_parameter_is_named(demo):
 
 def test_static_frame_and_animation(tmp_path):
     main([str(tmp_path)])
-    png, gif = tmp_path / "equivariance_demo.png", tmp_path / "equivariance_demo.gif"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image
 
-    with Image.open(gif) as im:
-        assert im.n_frames >= 24
-        first = np.asarray(im.convert("RGB"))
-        im.seek(im.n_frames // 2)
-        middle = np.asarray(im.convert("RGB"))
-    assert (first != middle).any(), "the animation's frames should differ"
+    for name in ("equivariance_demo", "harmonics_demo"):
+        png, gif = tmp_path / f"{name}.png", tmp_path / f"{name}.gif"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert gif.stat().st_size < 600 * 1024, f"{gif.name} is {gif.stat().st_size / 1024:.0f} KiB"
+        with Image.open(gif) as im:
+            assert im.n_frames >= 24
+            first = np.asarray(im.convert("RGB"))
+            im.seek(im.n_frames // 2)
+            middle = np.asarray(im.convert("RGB"))
+        assert (first != middle).any(), f"the frames of {gif.name} should differ"
 
 
 def test_sliders_follow_updates_from_code():
@@ -139,3 +143,121 @@ def test_style_does_not_change_the_frame_size():
         demo = EquivarianceDemo()
         png = demo.render(demo.compute())
     assert Image.open(io.BytesIO(png)).size == (864, 259)
+
+
+# ==================================================================== the harmonics demo
+H_STATES = [
+    HarmonicsState(),
+    HarmonicsState(yaw=90),
+    HarmonicsState(yaw=35, pitch=-60, roll=120),
+    HarmonicsState(yaw=-150, pitch=20, mirror=True),
+    HarmonicsState(mirror=True),
+]
+
+
+@pytest.fixture(scope="module")
+def hdemo():
+    return HarmonicsDemo()
+
+
+@pytest.mark.parametrize("state", H_STATES, ids=lambda s: f"yaw{s.yaw}-pitch{s.pitch}-mirror{s.mirror}")
+def test_harmonics_errors_at_rounding_level(hdemo, state):
+    r = hdemo.compute(state)
+    assert r.error < 1e-12 and len(r.error_per_l) == 4
+    assert np.abs(r.coeffs_after - r.predicted).max() < 1e-12  # c(Qx) = D(Q) c(x), for the summed signal too
+    assert r.off_block < 1e-12  # nothing across l in the matrix computed for all 16 harmonics at once
+    assert np.abs(r.D_full - r.D).max() < 1e-12  # and its blocks are harmonics.wigner_D
+    assert np.allclose(r.x_after, r.x_before @ r.Q.T)
+
+
+@pytest.mark.parametrize("state", H_STATES, ids=lambda s: f"yaw{s.yaw}-pitch{s.pitch}-mirror{s.mirror}")
+def test_harmonics_block_norms_are_invariant(hdemo, state):
+    r = hdemo.compute(state)
+    assert np.allclose(r.norms_before, r.norms_after, rtol=0, atol=1e-12)
+    assert min(r.norms_before) > 0.1  # every block carries something, so the check is not 0 = 0
+
+
+@pytest.mark.parametrize("state", H_STATES[1:4], ids=lambda s: f"yaw{s.yaw}-mirror{s.mirror}")
+def test_harmonics_negative_controls(hdemo, state):
+    """Wrong answers are far above rounding: the coefficients without D, with D^T, or with the
+    D of another rotation; and the individual coefficients do change (the readout is not 0 = 0)."""
+    r = hdemo.compute(state)
+    assert r.error_without_D > 0.1
+    assert np.abs(r.coeffs_after - r.coeffs_before).max() > 0.1
+    assert np.abs(r.coeffs_after - r.coeffs_before @ r.D).max() > 0.05  # D^T instead of D
+    other = hdemo.compute(HarmonicsState(yaw=state.yaw + 40, pitch=state.pitch, roll=state.roll, mirror=state.mirror))
+    assert np.abs(r.coeffs_after - r.coeffs_before @ other.D.T).max() > 0.05
+
+
+def test_harmonics_mirror_flips_odd_l_only(hdemo):
+    """Q = -I: even-l coefficients stay, odd-l ones change sign (parity (-1)^l)."""
+    r = hdemo.compute(HarmonicsState(roll=180, mirror=True))  # R_x(pi) diag(-1, 1, 1) = -I
+    assert np.allclose(r.Q, -np.eye(3), atol=1e-15)
+    sign = np.concatenate([[(-1) ** l] * (2 * l + 1) for l in range(4)])
+    assert np.abs(r.coeffs_after - sign * r.coeffs_before).max() < 1e-12
+
+
+def test_harmonics_widget_updates_in_place():
+    ipywidgets = pytest.importorskip("ipywidgets")
+    demo = HarmonicsDemo()
+    ui = demo.widget()
+    assert isinstance(ui, ipywidgets.VBox) and demo.widget() is ui
+    image, readout = demo._image, demo._readout
+    before_png, before_html = image.value, readout.value
+    demo.controls["yaw"].value = 45.0  # as a slider move does
+    assert demo.state.yaw == 45.0 and demo.last.state.yaw == 45.0
+    assert demo._image is image and demo._readout is readout
+    assert image.value != before_png and readout.value != before_html
+    err = float(re.search(r'class="err-all">([^<]+)<', readout.value).group(1))
+    no_d = float(re.search(r'class="err-noD">([^<]+)<', readout.value).group(1))
+    assert err < 1e-12 and no_d > 0.1
+    for l in range(4):
+        b = float(re.search(rf'class="norm-before-l{l}">([^<]+)<', readout.value).group(1))
+        a = float(re.search(rf'class="norm-after-l{l}">([^<]+)<', readout.value).group(1))
+        assert b == a
+    demo.controls["mirror"].value = True
+    assert demo.last.state.mirror and demo.last.error < 1e-12
+    demo.update(pitch=-30.0)  # from code: the slider follows
+    assert demo.controls["pitch"].value == -30.0
+    reset = [b for b in ui.children[0].children[1].children if getattr(b, "description", "") == "reset"][0]
+    reset.click()
+    assert demo.last.state == HarmonicsState() and demo.controls["mirror"].value is False
+
+
+def test_harmonics_live_frame_equals_a_full_draw():
+    """The live widget redraws only what moves on a cached background (blitting); its frame must
+    be the one a full draw gives, at a fixed size, and the update must be fast."""
+    import io
+    import time
+
+    from PIL import Image
+
+    from egnn_lite.widgets import _figure_png
+
+    demo = HarmonicsDemo()
+    demo.render(demo.compute(HarmonicsState(yaw=10)), annotate=False)  # builds the background
+    r = demo.compute(HarmonicsState(yaw=-70, pitch=40, roll=15, mirror=True))
+    live = np.asarray(Image.open(io.BytesIO(demo.render(r, annotate=False))).convert("RGB"))
+    for artist, _ in demo._dynamic:
+        artist.set_animated(False)
+    full = np.asarray(Image.open(io.BytesIO(_figure_png(demo._fig))).convert("RGB"))
+    assert live.shape == full.shape == (331, 864, 3)
+    assert (np.abs(live.astype(int) - full.astype(int)).sum(-1) > 30).sum() == 0
+    demo._background = None
+    still = demo.render(r, annotate=True)
+    assert Image.open(io.BytesIO(still)).size == (864, 331)
+    times = []
+    for k in range(5):
+        t0 = time.perf_counter()
+        demo.render(demo.compute(HarmonicsState(yaw=5.0 * k)), annotate=False)
+        times.append(time.perf_counter() - t0)
+    assert min(times) < 0.5  # generous (shared CI machines); typically about 20 ms
+
+
+def test_harmonics_bad_input():
+    with pytest.raises(TypeError, match="colour"):
+        HarmonicsDemo().update(colour="red")
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        HarmonicsDemo(points=np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="non-zero"):
+        HarmonicsDemo(points=np.zeros((2, 3)))
