@@ -1,0 +1,187 @@
+"""The checkers of notebook 03's exercises: a right answer is "correct", a wrong one is "not yet"
+with a reason that names what failed, and the committed stub is "not attempted"."""
+
+import math
+
+import pytest
+import torch
+
+from egnn_lite.exercises import STRICT_ENV, check, registered
+from egnn_lite.exercises.nb03 import PAIRS, distance_only_readout, distinguishable_truth, pair_graphs
+from egnn_lite.harmonics import all_spherical_harmonics, spherical_harmonics
+
+C1 = math.sqrt(3 / (4 * math.pi))
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    monkeypatch.delenv(STRICT_ENV, raising=False)
+
+
+def stub(*args):
+    raise NotImplementedError
+
+
+def verdict(exercise_id, answer):
+    result = check(exercise_id, answer)
+    return result.status, result.message
+
+
+def test_all_four_are_registered():
+    assert {"3.1", "3.2", "3.3", "3.4"} <= set(registered())
+
+
+@pytest.mark.parametrize("exercise_id", ["3.1", "3.2", "3.3", "3.4"])
+def test_stub_is_not_attempted(exercise_id):
+    assert verdict(exercise_id, stub)[0] == "not attempted"
+
+
+# ---------------------------------------------------------------- 3.1 Y_1 from the unit vector
+
+
+def unit(x):
+    return x / torch.linalg.vector_norm(x, dim=1, keepdim=True)
+
+
+def Y1(x):
+    return C1 * unit(x)[:, [1, 2, 0]]
+
+
+def test_Y1_correct():
+    status, message = verdict("3.1", Y1)
+    assert status == "correct", message
+    assert verdict("3.1", lambda x: spherical_harmonics(1, x))[0] == "correct"
+
+
+@pytest.mark.parametrize(
+    "answer, names",
+    [
+        (lambda x: C1 * unit(x), "(y, z, x)"),  # xyz order
+        (lambda x: unit(x)[:, [1, 2, 0]], "normalisation"),
+        (lambda x: C1 * x[:, [1, 2, 0]], "divided by its length"),
+        (lambda x: -C1 * unit(x)[:, [1, 2, 0]], "sign"),
+        (lambda x: C1 * unit(x)[:, [2, 1, 0]], "differ"),
+        (lambda x: Y1(x)[:2], "shape"),
+        (lambda x: Y1(x).numpy(), "torch tensor"),
+    ],
+)
+def test_Y1_wrong(answer, names):
+    status, message = verdict("3.1", answer)
+    assert status == "not yet" and names in message, message
+
+
+# ---------------------------------------------------------------- 3.2 power spectrum
+
+
+def power_spectrum(x, l_max):
+    c = [Y.sum(dim=0) for Y in all_spherical_harmonics(x - x.mean(dim=0), l_max)]
+    return torch.stack([(cl * cl).sum() for cl in c])
+
+
+def test_power_spectrum_correct():
+    status, message = verdict("3.2", power_spectrum)
+    assert status == "correct", message
+
+
+def coefficient_sums(x, l_max):  # sum over m of c_lm: not invariant
+    return torch.stack([Y.sum() for Y in all_spherical_harmonics(x - x.mean(dim=0), l_max)])
+
+
+@pytest.mark.parametrize(
+    "answer, names",
+    [
+        (lambda x, l_max: torch.stack([(Y.sum(0) ** 2).sum() for Y in all_spherical_harmonics(x, l_max)]), "translation"),
+        (coefficient_sums, "rotation"),
+        (lambda x, l_max: power_spectrum(x, l_max).sqrt(), "its square"),
+        (lambda x, l_max: 2 * power_spectrum(x, l_max), "values differ"),
+        (lambda x, l_max: power_spectrum(x, l_max)[:-1], "shape"),
+    ],
+)
+def test_power_spectrum_wrong(answer, names):
+    status, message = verdict("3.2", answer)
+    assert status == "not yet" and names in message, message
+
+
+# ---------------------------------------------------------------- 3.3 classical MDS
+
+
+def mds(D, n, factor=-0.5, square=True, largest=True, clamp=True):
+    N = D.shape[0]
+    J = torch.eye(N, dtype=D.dtype) - 1.0 / N
+    G = factor * J @ (D**2 if square else D) @ J
+    ev, V = torch.linalg.eigh(G)
+    if largest:
+        ev, V = ev.flip(0), V.flip(1)
+    ev, V = ev[:n], V[:, :n]
+    return V * (ev.clamp(min=0) if clamp else ev).sqrt()
+
+
+def test_mds_correct():
+    status, message = verdict("3.3", mds)
+    assert status == "correct", message
+
+
+@pytest.mark.parametrize(
+    "answer, names",
+    [
+        (lambda D, n: mds(D, n, factor=-1.0), "sqrt(2) too long"),
+        (lambda D, n: mds(D, n, factor=-0.25), "sqrt(2) too short"),
+        (lambda D, n: mds(D, n, square=False), "differs from D"),
+        (lambda D, n: mds(D, n, largest=False), "LARGEST"),
+        (lambda D, n: mds(D, n)[:, :2], "shape"),
+        (lambda D, n: torch.full((D.shape[0], n), float("nan"), dtype=D.dtype), "NaN"),
+    ],
+)
+def test_mds_wrong(answer, names):
+    status, message = verdict("3.3", answer)
+    assert status == "not yet" and names in message, message
+
+
+# ---------------------------------------------------------------- 3.4 which pairs
+
+
+def test_pair_truth_is_what_the_notebook_says():
+    assert distinguishable_truth() == {"a": False, "b": True, "c": False, "d": True, "e": False, "f": True}
+
+
+def test_pairs_are_what_they_claim():
+    # a: both graphs 2-regular with every edge of length 1; d: the rhombus has one edge more (its short diagonal)
+    for name in ("a", "e"):
+        xa, ea, xb, eb = pair_graphs(name)
+        for x, e in ((xa, ea), (xb, eb)):
+            assert torch.bincount(e[0]).tolist() == [2] * x.shape[0]
+            assert torch.allclose(torch.linalg.vector_norm(x[e[0]] - x[e[1]], dim=1), torch.ones(e.shape[1], dtype=x.dtype))
+    xa, ea, xb, eb = pair_graphs("d")
+    assert ea.shape[1] == 8 and eb.shape[1] == 10
+    # c: a mirror image has the same distance matrix
+    xa, _, xb, _ = pair_graphs("c")
+    assert torch.allclose(torch.cdist(xa, xa), torch.cdist(xb, xb))
+    # the readout is a network of distances only: invariant under E(3)
+    from egnn_lite.groups import random_orthogonal
+
+    xa, ea, _, _ = pair_graphs("b")
+    Q = random_orthogonal(3, -1, generator=0)
+    assert torch.allclose(distance_only_readout(xa, ea), distance_only_readout(xa @ Q.T + 1.0, ea), rtol=1e-12, atol=1e-12)
+
+
+def test_pairs_correct():
+    answer = {"a": False, "b": True, "c": False, "d": True, "e": False, "f": True}
+    assert verdict("3.4", lambda: answer)[0] == "correct"
+    assert verdict("3.4", answer)[0] == "correct"
+    assert verdict("3.4", {"a": "no", "b": "yes", "c": "cannot", "d": "can", "e": 0, "f": 1})[0] == "correct"
+    assert set(PAIRS) == set(answer)
+
+
+@pytest.mark.parametrize(
+    "answer, names",
+    [
+        ({"a": True, "b": True, "c": False, "d": True, "e": False, "f": True}, "pair 'a' is not distinguishable"),
+        ({"a": False, "b": True, "c": False, "d": False, "e": False, "f": True}, "pair 'd' is distinguishable"),
+        ({"a": False, "b": True, "c": False, "d": True, "e": False}, "no answer for pair 'f'"),
+        ({"a": "maybe", "b": True, "c": False, "d": True, "e": False, "f": True}, "True (can tell apart)"),
+        ([False, True], "dict"),
+    ],
+)
+def test_pairs_wrong(answer, names):
+    status, message = verdict("3.4", lambda: answer)
+    assert status == "not yet" and names in message, message
