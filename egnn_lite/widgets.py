@@ -183,6 +183,43 @@ class _SliderDemo:
 
         display(self.widget())
 
+    # ---------------------------------------------------------------- building the UI
+    def _angle_slider(self, w, name: str):
+        return w.FloatSlider(
+            value=getattr(self.state, name), min=-180, max=180, step=5, description=f"{name} (°)",
+            style={"description_width": "80px"}, layout=w.Layout(width="320px"), continuous_update=True,
+        )
+
+    def _watch_controls(self, w):
+        """Slider moves update the demo; returns a reset button that restores the default state."""
+        for c in self.controls.values():
+            c.observe(self._on_control_change, names="value")
+        reset = w.Button(description="reset", icon="undo")
+
+        def on_reset(_):
+            self.state = self._state_class()
+            self.update()
+
+        reset.on_click(on_reset)
+        return reset
+
+    def _assemble(self, w, panel, columns, css_class: str, flex=None):
+        """The control panel, one header per figure column, the figure and the readout; the
+        first update; the UI, kept in ``_ui``."""
+        self._image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1000px"))
+        self._readout = w.HTML()
+        size = "1.3em" if projector() else "1em"
+        flex = flex or [1.0] * len(columns)
+        header = w.HTML(
+            f'<div style="display:flex;max-width:1000px;font-size:{size};text-align:center">'
+            + "".join(f'<div style="flex:{f}">{t}</div>' for f, t in zip(flex, columns))
+            + "</div>"
+        )
+        self._ui = w.VBox([panel, header, self._image, self._readout])
+        self._ui.add_class(css_class)
+        self.update()
+        return self._ui
+
     def save_frame(self, path, **state) -> Path:
         """Write one PNG frame of the demo at the given slider values."""
         path = Path(path)
@@ -393,44 +430,24 @@ class EquivarianceDemo(_SliderDemo):
             return self._ui
         import ipywidgets as w
 
-        wide = {"description_width": "80px"}
-        layout = w.Layout(width="320px")
-        angle = lambda name: w.FloatSlider(value=getattr(self.state, name), min=-180, max=180, step=5, description=f"{name} (°)", style=wide, layout=layout, continuous_update=True)  # noqa: E731
-        shift = lambda name, label: w.FloatSlider(value=getattr(self.state, name), min=-1.0, max=1.0, step=0.1, description=label, style=wide, layout=layout, continuous_update=True)  # noqa: E731
+        shift = lambda name, label: w.FloatSlider(value=getattr(self.state, name), min=-1.0, max=1.0, step=0.1, description=label, style={"description_width": "80px"}, layout=w.Layout(width="320px"), continuous_update=True)  # noqa: E731
         self.controls = {
-            "yaw": angle("yaw"),
-            "pitch": angle("pitch"),
-            "roll": angle("roll"),
+            "yaw": self._angle_slider(w, "yaw"),
+            "pitch": self._angle_slider(w, "pitch"),
+            "roll": self._angle_slider(w, "roll"),
             "tx": shift("tx", "translate x"),
             "ty": shift("ty", "translate y"),
             "tz": shift("tz", "translate z"),
             "mirror": w.Checkbox(value=self.state.mirror, description="mirror (x → −x)", indent=False),
         }
+        reset = self._watch_controls(w)
         shuffle = w.Button(description="shuffle nodes (P)", icon="random")
-        reset = w.Button(description="reset", icon="undo")
-
-        for c in self.controls.values():
-            c.observe(self._on_control_change, names="value")
         shuffle.on_click(lambda _: self.shuffle())
-
-        def on_reset(_):
-            self.state = DemoState()
-            self.update()
-
-        reset.on_click(on_reset)
-        self._image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1000px"))
-        self._readout = w.HTML()
-        big = "1.3em" if projector() else "1em"
         cols = [
             "<b>input g·x</b> (grey: x)<br>the line joins nodes 0, 1, 2, ... in order",
             f'<b style="color:{COLOURS["egnn"]}">EGNN</b><br>o f(g·x) &nbsp; × g·f(x) &nbsp; (equal: equivariant)',
             f'<b style="color:{COLOURS["gnn"]}">plain GNN</b><br>o f(g·x) &nbsp; × g·f(x) &nbsp; red: the gap',
         ]
-        header = w.HTML(
-            f'<div style="display:flex;max-width:1000px;font-size:{big};text-align:center">'
-            + "".join(f'<div style="flex:1">{t}</div>' for t in cols)
-            + "</div>"
-        )
         c = self.controls
         panel = w.HBox(
             [
@@ -439,10 +456,7 @@ class EquivarianceDemo(_SliderDemo):
                 w.VBox([w.HTML("<b>reflection and permutation</b>"), c["mirror"], shuffle, reset]),
             ]
         )
-        self._ui = w.VBox([panel, header, self._image, self._readout])
-        self._ui.add_class("egnn-equivariance-demo")
-        self.update()
-        return self._ui
+        return self._assemble(w, panel, cols, "egnn-equivariance-demo")
 
     # ---------------------------------------------------------------- for readers without a kernel
     def save_animation(self, path, n_frames: int = 36, fps: int = 8) -> Path:
@@ -815,44 +829,22 @@ class HarmonicsDemo(_SliderDemo):
             return self._ui
         import ipywidgets as w
 
-        wide = {"description_width": "80px"}
-        layout = w.Layout(width="320px")
-        angle = lambda name: w.FloatSlider(value=getattr(self.state, name), min=-180, max=180, step=5, description=f"{name} (°)", style=wide, layout=layout, continuous_update=True)  # noqa: E731
         self.controls = {
-            "yaw": angle("yaw"),
-            "pitch": angle("pitch"),
-            "roll": angle("roll"),
+            "yaw": self._angle_slider(w, "yaw"),
+            "pitch": self._angle_slider(w, "pitch"),
+            "roll": self._angle_slider(w, "roll"),
             "mirror": w.Checkbox(value=self.state.mirror, description="mirror (x → −x)", indent=False),
         }
-        for c in self.controls.values():
-            c.observe(self._on_control_change, names="value")
-        reset = w.Button(description="reset", icon="undo")
-
-        def on_reset(_):
-            self.state = HarmonicsState()
-            self.update()
-
-        reset.on_click(on_reset)
-        self._image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1000px"))
-        self._readout = w.HTML()
-        big = "1.3em" if projector() else "1em"
+        reset = self._watch_controls(w)
         cols = [
             "<b>directions</b><br>grey x<sub>i</sub>, orange Q·x<sub>i</sub>",
             "<b>coefficients c<sub>l</sub> = Σ<sub>i</sub> Y<sub>l</sub>(x<sub>i</sub>)</b>, grouped by l, bars labelled by m<br>"
             "grey c(x), coloured c(Q·x), black tick D(Q) c(x)",
             "<b>∫ Y(Q·x) Y(x)ᵀ dΩ</b><br>= diag(D<sub>0</sub>, …, D<sub>3</sub>): zero across l",
         ]
-        header = w.HTML(
-            f'<div style="display:flex;max-width:1000px;font-size:{big};text-align:center">'
-            + "".join(f'<div style="flex:{f}">{t}</div>' for f, t in zip((1.0, 1.9, 1.05), cols))
-            + "</div>"
-        )
         c = self.controls
         panel = w.HBox([w.VBox([w.HTML("<b>rotation</b>"), c["yaw"], c["pitch"], c["roll"]]), w.VBox([w.HTML("<b>reflection</b>"), c["mirror"], reset])])
-        self._ui = w.VBox([panel, header, self._image, self._readout])
-        self._ui.add_class("egnn-harmonics-demo")
-        self.update()
-        return self._ui
+        return self._assemble(w, panel, cols, "egnn-harmonics-demo", flex=(1.0, 1.9, 1.05))
 
     # ---------------------------------------------------------------- for readers without a kernel
     def save_animation(self, path, n_frames: int = 36, fps: int = 8) -> Path:
