@@ -235,16 +235,18 @@ class EquivarianceDemo(_SliderDemo):
         n_nodes: points in the helix (the issue's target: an update well under 100 ms at 20).
         hidden_nf, n_layers: size of both models.
         seed: seeds the models' weights, the node features and the shuffles.
+        dpi: resolution of the figure: 72 for the live widget (fast to draw), more for still frames.
         step_scale: how far EGNN moves points (the last layer of phi_x is re-initialised with
             this xavier gain; the package default, 0.001, would make the output look like the input).
     """
 
     _state_class = DemoState
 
-    def __init__(self, n_nodes: int = 20, *, hidden_nf: int = 32, n_layers: int = 4, seed: int = 0, step_scale: float = 0.5):
+    def __init__(self, n_nodes: int = 20, *, hidden_nf: int = 32, n_layers: int = 4, seed: int = 0, step_scale: float = 0.5, dpi: int = 72):
         if n_nodes < 3:
             raise ValueError(f"n_nodes must be at least 3, got {n_nodes}")
         self.n_nodes = n_nodes
+        self.dpi = int(dpi)
         gen = torch.Generator().manual_seed(seed)
         self._shuffle_gen = np.random.default_rng(seed)
         torch.manual_seed(seed)
@@ -313,7 +315,7 @@ class EquivarianceDemo(_SliderDemo):
         from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
         big = projector()
-        fig = Figure(figsize=(12, 3.6) if not big else (13, 4.3), dpi=72)
+        fig = Figure(figsize=(12, 3.6) if not big else (13, 4.3), dpi=self.dpi)
         FigureCanvasAgg(fig)
         fig.subplots_adjust(left=0.0, right=1.0, bottom=0.0, top=0.82, wspace=0.0)
         colours = matplotlib.colormaps["viridis"](np.linspace(0, 1, self.n_nodes))
@@ -376,8 +378,8 @@ class EquivarianceDemo(_SliderDemo):
         st = result.state
         self._footer.set_text(
             f"g: rotation (yaw, pitch, roll) = ({st.yaw:.0f}°, {st.pitch:.0f}°, {st.roll:.0f}°), translation ({st.tx:.1f}, {st.ty:.1f}, {st.tz:.1f})"
-            f"{', mirror x → −x' if st.mirror else ''}{', nodes shuffled' if st.perm is not None else ''}.   "
-            "f(g·x): the model run on the transformed input;  g·f(x): its output on x, transformed afterwards."
+            f"{', mirror x → −x' if st.mirror else ''}{', nodes shuffled' if st.perm is not None else ''}\n"
+            "f(g·x): the model on the transformed input;  g·f(x): the model's output on x, then transformed"
         )
         for name in ("EGNN", "GNN"):
             a = self._artists[name]
@@ -556,7 +558,7 @@ class HarmonicsDemo(_SliderDemo):
 
     _state_class = HarmonicsState
 
-    def __init__(self, points: torch.Tensor | None = None):
+    def __init__(self, points: torch.Tensor | None = None, *, dpi: int = 72):
         x = HARMONICS_POINTS if points is None else torch.as_tensor(points, dtype=torch.float64)
         if x.dim() != 2 or x.shape[1] != 3 or x.shape[0] < 1:
             raise ValueError(f"points must have shape (N, 3) with N >= 1, got {tuple(x.shape)}")
@@ -565,6 +567,7 @@ class HarmonicsDemo(_SliderDemo):
             raise ValueError("points must be finite and non-zero (they are directions)")
         self.x = x / norms
         self.l_max = HARMONICS_L_MAX
+        self.dpi = int(dpi)
         self.sizes = [2 * l + 1 for l in range(self.l_max + 1)]
         self.starts = np.cumsum([0] + self.sizes[:-1]).tolist()
         self.dim = sum(self.sizes)
@@ -629,7 +632,7 @@ class HarmonicsDemo(_SliderDemo):
 
         big = projector()
         fs = 14 if big else 10
-        fig = Figure(figsize=(12, 4.6) if not big else (13, 5.6), dpi=72)
+        fig = Figure(figsize=(12, 4.6) if not big else (13, 5.6), dpi=self.dpi)
         FigureCanvasAgg(fig)
         self._gs = gs = fig.add_gridspec(1, 3, width_ratios=(1.0, 1.9, 1.0), left=0.0, right=0.955, wspace=0.22)
         self._texts = []  # drawn in still frames only; the live widget shows them as HTML
@@ -783,7 +786,7 @@ class HarmonicsDemo(_SliderDemo):
             a["title_bars"].set_text(
                 "coefficients c_l = Σ_i Y_l(x_i), one block per l\n"
                 "grey c(x),  coloured c(Q·x),  black tick D(Q) c(x)\n"
-                f"max |Y(Q·x) − D(Q) Y(x)| = {result.error:.1e}   (without D: {result.error_without_D:.2f})"
+                f"max |Y(Q·x) − D(Q) Y(x)| = {result.error:.1e}   (max |Y(Q·x) − Y(x)|, no D: {result.error_without_D:.2f})"
             )
             a["title_matrix"].set_text(f"∫ Y(Q·x) Y(x)ᵀ dΩ = diag(D_0, …, D_3)\nall 16 harmonics at once:\nlargest entry across l {result.off_block:.0e}")
             for note, before, after in zip(a["norms"], result.norms_before, result.norms_after):
@@ -861,14 +864,21 @@ class HarmonicsDemo(_SliderDemo):
 HARMONICS_FRAME_STATE = dict(yaw=50.0, pitch=30.0, roll=-20.0, mirror=False)
 
 
+STILL_DPI = 120
+
+
 def write_static(out_dir) -> list[Path]:
     """The still frames and animations that the notebooks embed (``make figures``): the
     equivariance demo (notebook 01) and the harmonics demo (notebook 03)."""
     out_dir = Path(out_dir)
-    demo = EquivarianceDemo()
-    paths = [demo.save_frame(out_dir / "equivariance_demo.png", **FRAME_STATE), demo.save_animation(out_dir / "equivariance_demo.gif")]
-    harmonics = HarmonicsDemo()
-    paths += [harmonics.save_frame(out_dir / "harmonics_demo.png", **HARMONICS_FRAME_STATE), harmonics.save_animation(out_dir / "harmonics_demo.gif")]
+    # still frames at a higher resolution, so that their text is legible on GitHub; the
+    # animations at the live widget's (GIFs grow with the square of the resolution)
+    paths = [
+        EquivarianceDemo(dpi=STILL_DPI).save_frame(out_dir / "equivariance_demo.png", **FRAME_STATE),
+        EquivarianceDemo().save_animation(out_dir / "equivariance_demo.gif"),
+        HarmonicsDemo(dpi=STILL_DPI).save_frame(out_dir / "harmonics_demo.png", **HARMONICS_FRAME_STATE),
+        HarmonicsDemo().save_animation(out_dir / "harmonics_demo.gif"),
+    ]
     return paths
 
 
