@@ -1,6 +1,7 @@
 """The checkers of notebook 03's exercises: a right answer is "correct", a wrong one is "not yet"
 with a reason that names what failed, and the committed stub is "not attempted"."""
 
+import itertools
 import math
 
 import pytest
@@ -53,6 +54,22 @@ def test_Y1_correct():
     assert verdict("3.1", lambda x: spherical_harmonics(1, x))[0] == "correct"
 
 
+def test_Y1_float32_is_accepted():
+    # computed in float32 and returned as float32: held to float32's precision, and correct
+    status, message = verdict("3.1", lambda x: Y1(x.float()))
+    assert status == "correct" and "float32" in message, message
+    # computed in float32 but returned as float64: told to compute in float64
+    status, message = verdict("3.1", lambda x: Y1(x.float()).double())
+    assert status == "not yet" and "float64" in message, message
+
+
+@pytest.mark.parametrize("perm", [p for p in itertools.permutations(range(3)) if p != (1, 2, 0)])
+def test_Y1_any_wrong_order_is_named(perm):
+    status, message = verdict("3.1", lambda x: C1 * unit(x)[:, list(perm)])
+    order = "(" + ", ".join("xyz"[k] for k in perm) + ")"
+    assert status == "not yet" and "wrong order" in message and order in message and "L1_AXES" in message, message
+
+
 @pytest.mark.parametrize(
     "answer, names",
     [
@@ -60,7 +77,9 @@ def test_Y1_correct():
         (lambda x: unit(x)[:, [1, 2, 0]], "normalisation"),
         (lambda x: C1 * x[:, [1, 2, 0]], "divided by its length"),
         (lambda x: -C1 * unit(x)[:, [1, 2, 0]], "sign"),
-        (lambda x: C1 * unit(x)[:, [2, 1, 0]], "differ"),
+        (lambda x: 2 * Y1(x), "right directions and order, but off by a factor 2"),
+        (lambda x: 0.5 * C1 * unit(x)[:, [2, 1, 0]], "wrong order"),
+        (lambda x: Y1(x) + 0.01, "differ"),
         (lambda x: Y1(x)[:2], "shape"),
         (lambda x: Y1(x).numpy(), "torch tensor"),
     ],
@@ -121,6 +140,17 @@ def test_mds_correct():
     assert status == "correct", message
 
 
+def test_mds_cases_need_the_clamp():
+    # the inconsistent line: whatever the platform's rounding, the third largest eigenvalue of G is clearly negative
+    from egnn_lite.exercises.nb03 import _mds_cases
+
+    D, n, _ = _mds_cases()[-1]
+    N = D.shape[0]
+    J = torch.eye(N, dtype=D.dtype) - 1.0 / N
+    third = torch.linalg.eigvalsh(-0.5 * J @ (D * D) @ J).flip(0)[n - 1]
+    assert third < -1e-10, third
+
+
 @pytest.mark.parametrize(
     "answer, names",
     [
@@ -130,6 +160,8 @@ def test_mds_correct():
         (lambda D, n: mds(D, n, largest=False), "LARGEST"),
         (lambda D, n: mds(D, n)[:, :2], "shape"),
         (lambda D, n: torch.full((D.shape[0], n), float("nan"), dtype=D.dtype), "NaN"),
+        (lambda D, n: mds(D, n, clamp=False), "clamp"),  # the inconsistent line makes a zero eigenvalue negative
+        (lambda D, n: mds(D, n, factor=0.5), "sign"),
     ],
 )
 def test_mds_wrong(answer, names):
@@ -172,11 +204,12 @@ def test_pairs_correct():
     assert set(PAIRS) == set(answer)
 
 
+RIGHT = {"a": False, "b": True, "c": False, "d": True, "e": False, "f": True}
+
+
 @pytest.mark.parametrize(
     "answer, names",
     [
-        ({"a": True, "b": True, "c": False, "d": True, "e": False, "f": True}, "pair 'a' is not distinguishable"),
-        ({"a": False, "b": True, "c": False, "d": False, "e": False, "f": True}, "pair 'd' is distinguishable"),
         ({"a": False, "b": True, "c": False, "d": True, "e": False}, "no answer for pair 'f'"),
         ({"a": "maybe", "b": True, "c": False, "d": True, "e": False, "f": True}, "True (can tell apart)"),
         ([False, True], "dict"),
@@ -185,3 +218,14 @@ def test_pairs_correct():
 def test_pairs_wrong(answer, names):
     status, message = verdict("3.4", lambda: answer)
     assert status == "not yet" and names in message, message
+
+
+def test_pairs_checker_does_not_give_the_key_away():
+    # a wrong answer hears how many are right and one question per pair, the same whichever pairs are wrong
+    one_wrong = [verdict("3.4", {**RIGHT, name: not RIGHT[name]}) for name in RIGHT]
+    assert all(status == "not yet" and "5 of 6 right" in message for status, message in one_wrong)
+    assert len({message for _, message in one_wrong}) == 1
+    status, message = verdict("3.4", {**RIGHT, "a": True, "d": False})
+    assert status == "not yet" and "4 of 6 right" in message, message
+    assert "short diagonal" in message and "mirror image" in message and "multisets of distances" in message
+    assert "distinguishable" not in message

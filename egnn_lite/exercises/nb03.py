@@ -13,6 +13,7 @@ are imported inside the checkers, so that a problem there never stops the other 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -57,35 +58,73 @@ def _fmt_fail(c) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+_Y1_TOL = {torch.float64: 1e-10, torch.float32: 2e-6}  # relative; float32 answers are held to float32's precision
+
+
+def _fit(got: Tensor, base: Tensor) -> tuple[float, float]:
+    """The best constant k in got ≈ k * base, and the relative misfit that remains."""
+    k = ((got * base).sum() / (base * base).sum()).item()
+    return k, _rel(got, k * base)
+
+
+def _diagnose_Y1(got: Tensor, x: Tensor, tol: float) -> str:
+    """Why ``got`` is not Y_1(x): the order of the components, the length, the constant."""
+    c = math.sqrt(3 / (4 * math.pi))
+    u = x / torch.linalg.vector_norm(x, dim=1, keepdim=True)
+    fit_tol = max(tol, 1e-9)
+    for perm in itertools.permutations(range(3)):
+        for base, divided in ((u, True), (x, False)):
+            k, misfit = _fit(got, base[:, list(perm)])
+            if misfit > fit_tol:
+                continue
+            order_ok = perm == (1, 2, 0)
+            problems = []
+            if not order_ok:
+                order = "(" + ", ".join("xyz"[p] for p in perm) + ")"
+                problems.append(f"the components are in the wrong order: you return {order}, and this collection's order is m = -1, 0, 1 = (y, z, x) (see L1_AXES)")
+            if not divided:
+                problems.append("x is not divided by its length |x|: Y_1 depends on the direction only")
+            elif abs(k - c) > fit_tol * c:
+                if abs(k - 1) < fit_tol:
+                    factor = "the normalisation is missing: multiply by sqrt(3 / (4 pi)), so that the integral of Y_1m^2 over the sphere is 1"
+                elif abs(k + c) < fit_tol * c:
+                    factor = "the sign is flipped: this convention has no Condon-Shortley phase, Y_1,1 = +sqrt(3/4pi) x/r"
+                else:
+                    factor = f"off by a factor {k / c:.4g}: Y_1 = sqrt(3 / (4 pi)) (y, z, x) / |x|"
+                problems.append(("right directions and order, but " if order_ok else "") + factor)
+            return "; and ".join(problems)
+    return ""
+
+
 @exercise("3.1", "the l = 1 harmonics from the unit vector")
 def check_Y1(Y1_from_scratch) -> str:
     from ..harmonics import L1_PERMUTATION, spherical_harmonics, wigner_D
 
     x = 2.5 * _cloud(9, seed=31)
-    got = _tensor(Y1_from_scratch(x.clone()), "Y1_from_scratch(x)", (9, 3))
+    raw = Y1_from_scratch(x.clone())
+    got = _tensor(raw, "Y1_from_scratch(x)", (9, 3))
+    single = raw.dtype == torch.float32  # accepted, and held to float32's precision
+    tol = _Y1_TOL[torch.float32 if single else F64]
     want = spherical_harmonics(1, x)
-    if _rel(got, want) > 1e-10:
-        c = math.sqrt(3 / (4 * math.pi))
-        u = x / torch.linalg.vector_norm(x, dim=1, keepdim=True)
-        hints = [
-            (c * u, "you returned the components in the order (x, y, z); this collection's order is m = -1, 0, 1 = (y, z, x) (L1_AXES)"),
-            (u[:, [1, 2, 0]], "right directions and order, but the normalisation is missing: multiply by sqrt(3 / (4 pi)), so that the integral of Y_1m^2 over the sphere is 1"),
-            (c * x[:, [1, 2, 0]], "right order and constant, but x is not divided by its length |x|: Y_1 depends on the direction only"),
-            (-c * u[:, [1, 2, 0]], "the sign is flipped: this convention has no Condon-Shortley phase, Y_1,1 = +sqrt(3/4pi) x/r"),
-        ]
-        for wrong, reason in hints:
-            if _rel(got, wrong) < 1e-10:
-                raise Incorrect(reason)
-        raise Incorrect(f"values differ from spherical_harmonics(1, x) by up to {(got - want).abs().max().item():.2e} (relative {_rel(got, want):.1e})")
-    # equivariance through the harness: Y_1 of the direction from the centroid, put back in (x, y, z) order, is a vector
+    err = _rel(got, want)
+    if err > tol:
+        reason = _diagnose_Y1(got, x, tol)
+        if reason:
+            raise Incorrect(reason)
+        if err < _Y1_TOL[torch.float32]:
+            raise Incorrect(f"right to {err:.1e} only: the input is float64, so compute in float64 (or return float32, which is held to float32's precision, {_Y1_TOL[torch.float32]:.0e})")
+        raise Incorrect(f"values differ from spherical_harmonics(1, x) by up to {(got - want).abs().max().item():.2e} (relative {err:.1e})")
+    # equivariance through the harness: the check rotates the cloud and requires the output to rotate with it.
+    # Y_1 of the direction from the centroid, put back in (x, y, z) order with P^T, is a vector.
     P = L1_PERMUTATION
 
     def direction_from_centroid(h_, x_, ei_):
         return Y1_from_scratch(x_ - x_.mean(dim=0)).to(F64) @ P
 
-    report = check_equivariance(direction_from_centroid, torch.zeros(9, 1, dtype=F64), x, fully_connected(9), outputs=("vector",), names=("Y1",))
+    report = check_equivariance(direction_from_centroid, torch.zeros(9, 1, dtype=F64), x, fully_connected(9), outputs=("vector",), names=("Y1",),
+                                rtol=1e-5 if single else None)
     if not report.passed:
-        raise Incorrect(f"{_fmt_fail(report.failures()[0])}: Y_1 of the directions from the centroid should turn with the cloud")
+        raise Incorrect(f"{_fmt_fail(report.failures()[0])}: when the cloud turns, your Y_1 of the directions from the centroid should turn with it")
     # and D_1(Q) = P Q P^T, directly, for a rotation and a reflection
     worst = 0.0
     for det in (1, -1):
@@ -93,10 +132,11 @@ def check_Y1(Y1_from_scratch) -> str:
         a = _tensor(Y1_from_scratch(x @ Q.T), "Y1_from_scratch(x)", (9, 3))
         b = got @ wigner_D(1, Q).T
         worst = max(worst, _rel(a, b))
-    if worst > 1e-10:
+    if worst > tol:
         raise Incorrect(f"Y_1(Qx) differs from D_1(Q) Y_1(x) by a relative {worst:.1e}")
+    precision = " (a float32 answer, held to float32's precision)" if single else ""
     return (
-        f"equals spherical_harmonics(1, x) (relative difference {_rel(got, want):.1e}); a vector under the harness "
+        f"equals spherical_harmonics(1, x){precision} (relative difference {err:.1e}); turns with the cloud under the harness "
         f"(worst relative error {report.worst():.1e}); Y_1(Qx) = D_1(Q) Y_1(x) with D_1 = P Q P^T, reflections included ({worst:.1e})."
     )
 
@@ -146,30 +186,56 @@ def check_power_spectrum(power_spectrum) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _measured_line() -> Tensor:
+    """The distance matrix of 8 points on a line in 3-D (a linear molecule), each squared distance
+    1e-9 too short, as measured distances are slightly inconsistent. Its Gram matrix has one large
+    eigenvalue, one zero (the all-ones direction) and six at -5e-10: whatever the platform's
+    rounding, the third largest is negative, so a square root without a clamp gives NaN."""
+    t = torch.tensor([0.0, 1.1, 2.3, 3.2, 4.6, 5.5, 6.9, 8.0], dtype=F64)
+    x = t[:, None] * torch.tensor([1.0, 2.0, 2.0], dtype=F64) / 3 + torch.tensor([1.0, -2.0, 0.5], dtype=F64)
+    D2 = torch.cdist(x, x) ** 2 - 1e-9 * (1 - torch.eye(8, dtype=F64))
+    return D2.sqrt()
+
+
 def _mds_cases():
+    """(D, n, label) for every case the MDS check runs."""
     flat = _cloud(10, seed=33)
     flat[:, 2] = 0.0  # points on a plane, in 3-D: the Gram matrix has a zero eigenvalue among the top 3
-    return [(_cloud(12, seed=34, dim=3), 3, "12 points in 3-D"), (_cloud(7, seed=35, dim=2), 2, "7 points in 2-D"),
-            (_cloud(15, seed=36, dim=5), 5, "15 points in 5-D"), (5.0 * flat + 20.0, 3, "10 points on a plane in 3-D, far from the origin")]
+    clouds = [(_cloud(12, seed=34, dim=3), 3, "12 points in 3-D"), (_cloud(7, seed=35, dim=2), 2, "7 points in 2-D"),
+              (_cloud(15, seed=36, dim=5), 5, "15 points in 5-D"), (5.0 * flat + 20.0, 3, "10 points on a plane in 3-D, far from the origin")]
+    cases = [(torch.cdist(x, x), n, label) for x, n, label in clouds]
+    cases.append((_measured_line(), 3, "8 points on a line in 3-D whose distances are slightly inconsistent (each squared distance 1e-9 short), "
+                                       "so that the zero eigenvalues among the top 3 come out negative, at -5e-10"))
+    return cases
 
 
 @exercise("3.3", "a cloud from its distances (classical MDS)")
 def check_mds(classical_mds) -> str:
-    worst = 0.0
-    for x, n, label in _mds_cases():
-        D = torch.cdist(x, x)
+    errors = []
+    for D, n, label in _mds_cases():
+        N = D.shape[0]
         y = classical_mds(D.clone(), n)
         if not isinstance(y, Tensor):
             raise Incorrect(f"return a torch tensor of shape (N, n), got {type(y).__name__}")
-        if tuple(y.shape) != (x.shape[0], n):
-            raise Incorrect(f"for {label}: expected shape {(x.shape[0], n)}, got {tuple(y.shape)}")
+        if tuple(y.shape) != (N, n):
+            raise Incorrect(f"for {label}: expected shape {(N, n)}, got {tuple(y.shape)}")
         if not torch.isfinite(y).all():
-            raise Incorrect(f"for {label}: the result has NaN; an eigenvalue that should be 0 came out slightly negative (rounding) - clamp the eigenvalues at 0 before the square root")
+            raise Incorrect(
+                f"for {label}: the result has NaN, the square root of a negative eigenvalue. An eigenvalue that should be 0 can come out "
+                "slightly negative (rounding, or distances that are slightly inconsistent): clamp the eigenvalues at 0 before the square root. "
+                "If large eigenvalues are negative, check the sign: G = -1/2 J D^2 J is positive semi-definite"
+            )
         y = y.to(F64)
         Dy = torch.cdist(y, y)
         err = _rel(Dy, D)
         if err > 1e-9:
             ratio = (Dy.sum() / D.sum()).item()
+            if Dy.max() < 1e-3 * D.max():
+                raise Incorrect(
+                    f"for {label}: your cloud has collapsed to (almost) a single point, so the eigenvalues you kept are (about) zero. "
+                    "Two ways to get there: keeping the smallest eigenvalues (keep the n LARGEST: torch.linalg.eigh sorts them ascending), "
+                    "or the wrong sign (G = -1/2 J D^2 J is positive semi-definite; with +1/2 it is negative semi-definite, and its largest eigenvalues are zeros)"
+                )
             if abs(ratio - math.sqrt(2)) < 1e-6:
                 raise Incorrect(f"for {label}: every distance is sqrt(2) too long; the Gram matrix is -1/2 J D^2 J (the factor -1/2)")
             if abs(ratio - 1 / math.sqrt(2)) < 1e-6:
@@ -178,8 +244,11 @@ def check_mds(classical_mds) -> str:
                 f"for {label}: the rebuilt cloud's distance matrix differs from D by a relative {err:.1e} "
                 "(use the squared distances, centre them twice with J = I - 11^T/N, and keep the n LARGEST eigenvalues: torch.linalg.eigh sorts them ascending)"
             )
-        worst = max(worst, err)
-    return f"the rebuilt clouds have the given distance matrices in 2, 3 and 5 dimensions, a flat cloud included (worst relative error {worst:.1e})."
+        errors.append(err)
+    return (
+        "the rebuilt clouds have the given distance matrices in 2, 3 and 5 dimensions, a flat cloud included (worst relative error "
+        f"{max(errors[:-1]):.1e}), and the line with slightly inconsistent distances comes back as close as they allow ({errors[-1]:.1e})."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,11 +256,17 @@ def check_mds(classical_mds) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _polygon(k: int, side: float = 1.0) -> Tensor:
-    """A regular k-gon with the given side, centred at the origin, in the plane z = 0."""
-    a = torch.arange(k, dtype=F64) * 2 * math.pi / k
+def _polygon(k: int, side: float = 1.0, phase: float = 0.0) -> Tensor:
+    """A regular k-gon with the given side, centred at the origin, in the plane z = 0, its first
+    corner at the angle ``phase``."""
+    a = phase + torch.arange(k, dtype=F64) * 2 * math.pi / k
     radius = side / (2 * math.sin(math.pi / k))
     return torch.stack([radius * a.cos(), radius * a.sin(), torch.zeros_like(a)], dim=1)
+
+
+def _square() -> Tensor:
+    """The unit square, sides along the x and y axes; its diagonals join corners 0-2 and 1-3."""
+    return _polygon(4, phase=math.pi / 4)
 
 
 def _apart(*clouds: Tensor, gap: float = 3.0) -> Tensor:
@@ -222,9 +297,9 @@ PAIRS = {
     "a": ("a regular hexagon vs two triangles 3 apart (all sides 1), radius graph r = 1.2", lambda: (_polygon(6), _apart(_polygon(3), _polygon(3))), 1.2),
     "b": ("the same hexagon and triangles, complete graph", lambda: (_polygon(6), _apart(_polygon(3), _polygon(3))), "complete"),
     "c": ("six random points and their mirror image, complete graph", _mirror_pair, "complete"),
-    "d": ("a square vs a rhombus with 60-degree angles (all sides 1), radius graph r = 1.2", lambda: (_polygon(4), _rhombus()), 1.2),
-    "e": ("a flat square vs the same square folded along a diagonal (other diagonal 1.3), radius graph r = 1.2", lambda: (_polygon(4), _folded_square()), 1.2),
-    "f": ("the flat and the folded square, complete graph", lambda: (_polygon(4), _folded_square()), "complete"),
+    "d": ("a square vs a rhombus with 60-degree angles (all sides 1), radius graph r = 1.2", lambda: (_square(), _rhombus()), 1.2),
+    "e": ("a flat square vs the same square folded along a diagonal (other diagonal 1.3), radius graph r = 1.2", lambda: (_square(), _folded_square()), 1.2),
+    "f": ("the flat and the folded square, complete graph", lambda: (_square(), _folded_square()), "complete"),
 }
 
 
@@ -276,13 +351,24 @@ def _as_bool(value):
     return None
 
 
+# one question per pair, shown whatever the answer: it points at the reason without giving the verdict
+_PAIR_QUESTIONS = {
+    "a": "what does each node see within the cutoff?",
+    "b": "compare the multisets of distances each node sees",
+    "c": "what do a cloud and its mirror image share?",
+    "d": "count each node's neighbours: is the short diagonal inside the cutoff?",
+    "e": "are the diagonals inside the cutoff?",
+    "f": "compare the multisets of distances each node sees",
+}
+
+
 @exercise("3.4", "which pairs can distance-only message passing tell apart?")
 def check_pairs(pair_answers) -> str:
     answers = pair_answers() if callable(pair_answers) else pair_answers
     if not isinstance(answers, dict):
         raise Incorrect(f"return a dict {{'a': True or False, 'b': ...}}, got {type(answers).__name__}")
     truth = distinguishable_truth()
-    problems = []
+    problems, right = [], 0
     for name in PAIRS:
         if name not in answers:
             problems.append(f"no answer for pair {name!r}")
@@ -290,10 +376,16 @@ def check_pairs(pair_answers) -> str:
         given = _as_bool(answers[name])
         if given is None:
             problems.append(f"pair {name!r}: answer True (can tell apart) or False (cannot), got {answers[name]!r}")
-        elif given != truth[name]:
-            problems.append(f"pair {name!r} is {'' if truth[name] else 'not '}distinguishable")
+        elif given == truth[name]:
+            right += 1
     if problems:
         raise Incorrect("; ".join(problems))
+    if right < len(PAIRS):
+        questions = "; ".join(f"{name}: {_PAIR_QUESTIONS[name]}" for name in PAIRS)
+        raise Incorrect(
+            f"{right} of {len(PAIRS)} right (which ones is for you to find). Test each answer against its question, "
+            f"then confirm with distance_only_readout: {questions}."
+        )
     can = ", ".join(k for k, v in truth.items() if v)
     cannot = ", ".join(k for k, v in truth.items() if not v)
     return f"all six right: distance-only message passing tells apart {can}, and not {cannot}."
