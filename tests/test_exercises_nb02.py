@@ -4,31 +4,12 @@ with a reason that names what failed, and the committed stub is "not attempted".
 import pytest
 import torch
 
-from egnn_lite.exercises import STRICT_ENV, check, registered
+from exercise_tools import stub, verdict
 from egnn_lite.exercises.nb02 import MYSTERIES, mystery_graph, mystery_truth
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("lenient_exercises")
 
-
-def stub(*args):
-    raise NotImplementedError
-
-
-def verdict(exercise_id, answer):
-    result = check(exercise_id, answer)
-    return result.status, result.message
-
-
-def test_all_four_are_registered():
-    assert {"2.1", "2.2", "2.3", "2.4"} <= set(registered())
-
-
-@pytest.mark.parametrize("exercise_id", ["2.1", "2.2", "2.3", "2.4"])
-def test_stub_is_not_attempted(exercise_id):
-    assert verdict(exercise_id, stub)[0] == "not attempted"
 
 
 # ---------------------------------------------------------------- 2.1 handedness

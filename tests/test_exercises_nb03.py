@@ -7,34 +7,15 @@ import math
 import pytest
 import torch
 
-from egnn_lite.exercises import STRICT_ENV, check, registered
+from exercise_tools import stub, verdict
 from egnn_lite.exercises.nb03 import PAIRS, distance_only_readout, distinguishable_truth, pair_graphs
 from egnn_lite.harmonics import all_spherical_harmonics, spherical_harmonics
 
 C1 = math.sqrt(3 / (4 * math.pi))
 
 
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
+pytestmark = pytest.mark.usefixtures("lenient_exercises")
 
-
-def stub(*args):
-    raise NotImplementedError
-
-
-def verdict(exercise_id, answer):
-    result = check(exercise_id, answer)
-    return result.status, result.message
-
-
-def test_all_four_are_registered():
-    assert {"3.1", "3.2", "3.3", "3.4"} <= set(registered())
-
-
-@pytest.mark.parametrize("exercise_id", ["3.1", "3.2", "3.3", "3.4"])
-def test_stub_is_not_attempted(exercise_id):
-    assert verdict(exercise_id, stub)[0] == "not attempted"
 
 
 # ---------------------------------------------------------------- 3.1 Y_1 from the unit vector
