@@ -10,7 +10,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test bench bench-notebooks figures setup clean
+.PHONY: lab test bench bench-scaling bench-notebooks figures setup clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_layers.py
+
+# complete against radius and kNN graphs as N grows from 10 to 10,000 nodes: the O(N^2) wall
+bench-scaling: $(STAMP)
+	$(BIN)/python benchmarks/bench_scaling.py
 
 # the live demo's slider-to-redraw latency in a real browser, and each notebook's wall time at full size
 bench-notebooks: $(STAMP)

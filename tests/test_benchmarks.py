@@ -34,3 +34,17 @@ def test_bench_notebooks_plans_without_running():
     assert out.startswith("egnn_lite notebook benchmark") and "(b) wall time at full size: 01_" in out and "(a)" not in out
     proc = subprocess.run([sys.executable, str(BENCH / "bench_notebooks.py"), "--dry-run", "--notebooks", "99"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "no notebook matches '99'" in proc.stderr
+
+
+def test_bench_scaling_prints_the_table():
+    """Tiny sizes and a tiny memory budget, so that the complete graph at N = 40 is skipped."""
+    out = run("bench_scaling.py", "--sizes", "10,40", "--max-gb", "0.001", "--rounds", "3", "--budget", "0.1")
+    assert out.startswith("egnn_lite scaling benchmark:") and "2 threads" in out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.split()[:1] == ["graph"])
+    assert header.split() == ["graph", "N", "edges", "edges/N", "build", "ms", "forward", "ms", "peak", "MB"]
+    rows = [line.split() for line in lines if line.split()[:1] in (["complete"], ["radius"], ["knn"])]
+    assert [(r[0], r[1]) for r in rows] == [(g, n) for n in ("10", "40") for g in ("complete", "radius", "knn")]
+    assert rows[3][2:4] == ["1,560", "39.0"] and "skipped: would need ~" in " ".join(rows[3])
+    assert all(len(r) == 7 for i, r in enumerate(rows) if i != 3)
+    assert "fitted slope of log forward time vs log N" in out and "O(N^2) wall" in out
