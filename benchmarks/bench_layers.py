@@ -306,7 +306,12 @@ def measure_memory(impl: str, case: Case, official_path: str | None) -> tuple[fl
     cmd = [sys.executable, os.path.abspath(__file__), "--_memory", impl, case.name]
     if official_path:
         cmd += ["--official", official_path]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    return run_memory_child(cmd)
+
+
+def run_memory_child(cmd: list[str], env: dict | None = None) -> tuple[float | None, str]:
+    """Run a memory child process that prints {"peak_mib": ...} last; (MiB, "") or (None, why)."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no message (killed?)"])[-1]
         return None, f"memory run failed (exit {proc.returncode}): {last}"

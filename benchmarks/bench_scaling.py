@@ -45,7 +45,6 @@ import math
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -59,7 +58,7 @@ import egnn_lite
 from egnn_lite import EGNN
 from egnn_lite.graphs import fully_connected, knn_graph, radius_graph
 
-from bench_layers import cpu_model, max_rss_mib, proc_status_kib, reset_peak_rss  # noqa: E402  (same folder)
+from bench_layers import cpu_model, max_rss_mib, proc_status_kib, reset_peak_rss, run_memory_child  # noqa: E402  (same folder)
 
 IN_NF, HIDDEN, OUT_NF, N_LAYERS = 1, 64, 1, 4
 DENSITY = 1.0  # points per unit volume
@@ -176,11 +175,7 @@ def measure_memory(graph: str, n: int, threads: int) -> tuple[float | None, str]
     # threshold); else the pass reuses freed heap pages unseen by RSS, and peaks vary 2-3x per run
     env = dict(os.environ)
     env.setdefault("MALLOC_MMAP_THRESHOLD_", "65536")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no message (killed?)"])[-1]
-        return None, f"memory run failed (exit {proc.returncode}): {last}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])["peak_mib"], ""
+    return run_memory_child(cmd, env)
 
 
 # ----------------------------------------------------------------------------------------------
