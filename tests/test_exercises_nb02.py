@@ -4,7 +4,7 @@ with a reason that names what failed, and the committed stub is "not attempted".
 import pytest
 import torch
 
-from exercise_tools import stub, verdict
+from exercise_tools import verdict
 from egnn_lite.exercises.nb02 import MYSTERIES, mystery_graph, mystery_truth
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from exercise_tools import stub, verdict
+from exercise_tools import verdict
 from egnn_lite.exercises.nb03 import PAIRS, distance_only_readout, distinguishable_truth, pair_graphs
 from egnn_lite.harmonics import all_spherical_harmonics, spherical_harmonics
 
