@@ -15,6 +15,8 @@ and pass or fail. What each output should do is declared by its kind:
     "position"         per-node points: x -> Q x + g, permuted              (x)
     "vector"           per-node vectors: v -> Q v, never translated         (v, forces)
     "graph_invariant"  one value per graph, unchanged by everything         (energies)
+    "edge_invariant"   one value per edge (first axis E): unchanged by E(n),
+                       relabelled and reordered with the edges               (e_ij, Eq. 8)
 
 Tolerances are relative and depend on the dtype, because rounding does: float64 carries about
 16 significant digits, float32 about 7. A correct network stays within a few hundred to a few
@@ -46,7 +48,7 @@ __all__ = [
 ]
 
 DEFAULT_RTOL = {torch.float64: 1e-12, torch.float32: 1e-5, torch.float16: 1e-2, torch.bfloat16: 5e-2}
-OUTPUT_KINDS = ("invariant", "position", "vector", "graph_invariant")
+OUTPUT_KINDS = ("invariant", "position", "vector", "graph_invariant", "edge_invariant")
 TRANSFORMS = ("rotation", "reflection", "translation", "permutation")
 
 
@@ -145,10 +147,12 @@ def _draw(name: str, n: int, num_nodes: int, num_edges: int, scale: float, gen: 
     raise ValueError(f"unknown transform {name!r}; choose from {TRANSFORMS + ('euclidean',)}")
 
 
-def _expected(kind: str, y: Tensor, g) -> Tensor:
+def _expected(kind: str, y: Tensor, g, edge_index: Tensor) -> Tensor:
     if isinstance(g, Permutation):
+        if kind == "edge_invariant":
+            return g.act_edges(edge_index, y)[1]
         return y if kind == "graph_invariant" else g.act_nodes(y)
-    if kind in ("invariant", "graph_invariant"):
+    if kind in ("invariant", "graph_invariant", "edge_invariant"):
         return y
     if kind == "position":
         return g.act_x(y)
@@ -223,7 +227,7 @@ def check_equivariance(
                 ei_g, ea_g = g.act_edges(edge_index, edge_attr)
                 out = call(g.act_h(h), g.act_x(x), ei_g, ea_g, None if v is None else g.act_v(v))
                 for k, (kind, y, y_g) in enumerate(zip(outputs, base, out)):
-                    want = _expected(kind, y, g)
+                    want = _expected(kind, y, g, edge_index)
                     if want.shape != y_g.shape:
                         raise ValueError(f"output {names[k]!r}: shape {tuple(y_g.shape)} after {name}, {tuple(want.shape)} expected")
                     if want.numel() == 0:

@@ -397,6 +397,13 @@ class EGCL(nn.Module):
         h = node_update(self.phi_h, h, m_i, self.residual)  # Eq. 6
         return (h, x) if v_out is None else (h, x, v_out)
 
+    def edge_weights(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
+        """e_ij (Eq. 8) on every edge, shape (E, 1): the soft edges this layer weights m_ij with."""
+        if not self.infer_edges:
+            raise ValueError("this layer has no e_ij: build it with infer_edges=True (Eq. 8)")
+        _, sq_dist = relative_differences(x, edge_index)
+        return edge_inference(self.phi_inf, edge_message(self.phi_e, h, sq_dist, edge_index, edge_attr))
+
     def extra_repr(self) -> str:
         return (
             f"residual={self.residual}, coords_agg={self.coords_agg!r}, update_coords={self.update_coords}, "

@@ -55,6 +55,25 @@ class EGNN(nn.Module):
         h = self.embedding_out(h)
         return (h, x) if v is None else (h, x, v_out)
 
+    def edge_weights(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v: Tensor | None = None) -> Tensor:
+        """The soft edges e_ij (Eq. 8) of every layer, shape (n_layers, E): row l is layer l's.
+
+        Needs ``infer_edges=True``. Each e_ij is a function of m_ij, which is E(n)-invariant, so
+        the whole array is invariant too (notebook 04 checks this with the harness).
+        """
+        if not self.layers[0].infer_edges:
+            raise ValueError("this EGNN has no e_ij: build it with infer_edges=True (Eq. 8)")
+        edge_index = check_graph_inputs(
+            h, x, edge_index, edge_attr, v, in_node_nf=self.in_node_nf, in_edge_nf=self.in_edge_nf, like=self.embedding_in.weight
+        )
+        h = self.embedding_in(h)
+        rows = []
+        for layer in self.layers:
+            rows.append(layer.edge_weights(h, x, edge_index, edge_attr)[:, 0])
+            out = layer.propagate(h, x, edge_index, edge_attr, v)
+            h, x = out[0], out[1]
+        return torch.stack(rows)
+
 
 class GNN(nn.Module):
     """The plain GNN baseline: it reads raw coordinates, so it is *not* E(n)-equivariant.
