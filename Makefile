@@ -10,7 +10,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test bench bench-scaling bench-notebooks figures setup clean
+.PHONY: lab test bench bench-scaling bench-edges bench-notebooks figures setup clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ bench: $(STAMP)
 # complete against radius and kNN graphs as N grows from 10 to 10,000 nodes: the O(N^2) wall
 bench-scaling: $(STAMP)
 	$(BIN)/python benchmarks/bench_scaling.py
+
+# soft edges (Eq. 8) against no soft edges and a radius graph, three seeds, on notebook 04's task
+bench-edges: $(STAMP)
+	$(BIN)/python benchmarks/bench_edges.py
 
 # the live demo's slider-to-redraw latency in a real browser, and each notebook's wall time at full size
 bench-notebooks: $(STAMP)

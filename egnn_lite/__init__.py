@@ -9,6 +9,9 @@ Satorras, Hoogeboom and Welling, "E(n) Equivariant Graph Neural Networks", ICML 
     layers   the EGCL layer, one function per equation                    (Eq. 3-8)
     models   EGNN and the Table 2 baselines: GNN, Radial Field, Linear    (Tables 1-2)
     harmonics  real spherical harmonics, Wigner-D matrices, radial bases  (primer, notebook 03)
+    systems  particle systems simulated in batches (notebook 04's soft spheres)
+    training one small fit loop: progress bar, best validation epoch, checkpoints
+    metrics  ROC curve and AUC (learned edges against true ones)
     viz      one plotting style (``use_style(projector=True)`` for live sessions)
     widgets  the rotating-input demos (EGNN vs GNN; harmonics and D_l), live and as stills
     exercises  the notebooks' auto-checked exercises
@@ -16,7 +19,7 @@ Satorras, Hoogeboom and Welling, "E(n) Equivariant Graph Neural Networks", ICML 
 ``doctor()`` prints the versions in use and whether JupyterLab can show the widgets.
 """
 
-from . import checks, exercises, graphs, groups, harmonics, layers, models, viz
+from . import checks, exercises, graphs, groups, harmonics, layers, metrics, models, systems, training, viz
 from ._doctor import doctor
 from .checks import assert_equivariant, check_equivariance
 from .layers import EGCL
@@ -31,6 +34,9 @@ __all__ = [
     "harmonics",
     "layers",
     "models",
+    "systems",
+    "training",
+    "metrics",
     "viz",
     "exercises",
     "doctor",

@@ -41,6 +41,8 @@ __all__ = [
     "SoftSphereData",
     "GraphBatch",
     "make_soft_sphere_data",
+    "position_mse",
+    "fit_soft_spheres",
 ]
 
 DEFAULT_CUTOFF = ((1.0, 0.75), (0.75, 0.0))
@@ -252,3 +254,45 @@ def make_soft_sphere_data(
     x1, _, _ = velocity_verlet(x0, torch.zeros_like(x0), lambda x: soft_sphere_forces(x, species, system), T / n_steps, n_steps)
     adjacency = interaction_graph(x0, species, system)
     return SoftSphereData(x0.to(dtype), species, x1.to(dtype), adjacency, system, T, seed)
+
+
+def position_mse(model: torch.nn.Module, batch: GraphBatch) -> Tensor:
+    """Mean squared error of the predicted positions after time T (over particles and coordinates)."""
+    _, x_out = model(batch.h, batch.x, batch.edge_index)[:2]
+    return ((x_out - batch.target) ** 2).mean()
+
+
+def fit_soft_spheres(
+    model: torch.nn.Module,
+    train: SoftSphereData,
+    val: SoftSphereData,
+    *,
+    graph: str = "complete",
+    radius: float | None = None,
+    epochs: int = 40,
+    lr: float = 5e-4,
+    batch_size: int = 100,
+    seed: int = 0,
+    progress: bool = True,
+    desc: str | None = None,
+):
+    """Train ``model`` (h, x -> x after time T) on ``train`` with ``training.fit``; returns its History.
+
+    The model ends with the weights of its best validation epoch. ``graph`` and ``radius`` are
+    those of ``SoftSphereData.batch``.
+    """
+    from .training import fit
+
+    val_batch = val.batch(graph=graph, radius=radius)
+    return fit(
+        model,
+        lambda m, idx: position_mse(m, train.batch(idx, graph=graph, radius=radius)),
+        len(train),
+        val_loss=lambda m: position_mse(m, val_batch).item(),
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        progress=progress,
+        desc=desc or graph,
+    )

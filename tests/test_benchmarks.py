@@ -48,3 +48,13 @@ def test_bench_scaling_prints_the_table():
     assert rows[3][2:4] == ["1,560", "39.0"] and "skipped: would need ~" in " ".join(rows[3])
     assert all(len(r) == 7 for i, r in enumerate(rows) if i != 3)
     assert "fitted slope of log forward time vs log N" in out and "O(N^2) wall" in out
+
+
+def test_bench_edges_quick_prints_the_table():
+    out = run("bench_edges.py", "--quick")
+    assert out.startswith("egnn_lite soft-edge benchmark:")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["0"]]
+    assert len(rows) == 3
+    assert rows[0][1:3] == ["complete", "90.0"] and rows[1][1:5] == ["complete", "+", "e_ij", "90.0"] and rows[2][1:3] == ["radius", "1"]
+    assert len(rows[1]) == 4 + 5 + 4  # seed, "complete + e_ij" (3 words), 5 figures, the AUCs of 4 layers
+    assert "with e_ij / without, per seed:" in out and "closeness" in out

@@ -1,13 +1,12 @@
 """The checkers of notebook 04's exercises: right answers are "correct", each typical mistake is
 "not yet" with a reason that names it."""
 
-import itertools
-
 import pytest
 import torch
 
 from exercise_tools import verdict
-from egnn_lite.exercises.nb04 import reference_gated_x
+from egnn_lite.exercises.nb04 import grid, knn_error, reference_gated_x, ring
+from egnn_lite.graphs import knn_graph
 from egnn_lite.layers import aggregate, coordinate_update, edge_inference, edge_message, relative_differences
 
 pytestmark = pytest.mark.usefixtures("lenient_exercises")
@@ -101,27 +100,45 @@ def test_gated_x_that_is_not_equivariant_fails_in_the_harness():
     assert status == "not yet" and "harness" in message, message
 
 
-# ---------------------------------------------------------------- 4.3 kNN ties
+# ---------------------------------------------------------------- 4.3 a kNN graph that keeps its ties
 
 
-GRID = torch.tensor(list(itertools.product(range(3), repeat=3)), dtype=torch.float64)
+def tie_safe(x, k, rtol=1e-9):
+    d = torch.cdist(x, x)
+    d.fill_diagonal_(float("inf"))
+    kth = d.sort(dim=1).values[:, k - 1 : k]
+    i, j = (d <= kth * (1 + rtol)).nonzero(as_tuple=True)
+    return torch.stack([i, j])
 
 
-def test_knn_ties_on_a_grid_are_correct():
-    status, message = verdict("4.3", (GRID, 4))
+def test_tie_safe_knn_correct():
+    status, message = verdict("4.3", tie_safe)
     assert status == "correct", message
+
+
+def exact_ties(x, k):
+    return tie_safe(x, k, rtol=0.0)
 
 
 @pytest.mark.parametrize(
     "answer, words",
     [
-        ((torch.randn(20, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64), 4), "stayed equivariant"),
-        ((GRID, 26), "complete graph"),
-        ((GRID, 0), "positive integer"),
-        ((GRID[:, :2], 3), "shape"),
-        (GRID, "pair"),
+        (lambda x, k: knn_graph(x, k), "still cut"),
+        (exact_ties, "tolerance"),
+        (lambda x, k: tie_safe(x, k, rtol=0.5), "extra edges"),
+        (lambda x, k: tie_safe(x, k)[:, ::2], "receives from"),
+        (lambda x, k: knn_graph(-x.norm(dim=1, keepdim=True) * x, k), "missing"),
+        (lambda x, k: torch.cat([tie_safe(x, k), torch.tensor([[0], [0]])], 1), "self-loops"),
+        (lambda x, k: tie_safe(x, k).float(), "long tensor"),
     ],
 )
-def test_knn_mistakes_are_named(answer, words):
+def test_tie_safe_knn_mistakes_are_named(answer, words):
     status, message = verdict("4.3", answer)
     assert status == "not yet" and words in message, message
+
+
+def test_plain_knn_breaks_on_ties_and_the_tie_safe_graph_does_not():
+    """The claim of notebook 04, Sec. 5: ties decide the kNN graph by rounding."""
+    assert knn_error(lambda y: knn_graph(y, 1), ring()).worst("rotation") > 1e-6
+    assert knn_error(lambda y: knn_graph(y, 4), grid()).worst("rotation") > 1e-6
+    assert knn_error(lambda y: tie_safe(y, 1), ring()).passed

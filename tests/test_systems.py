@@ -145,3 +145,18 @@ def test_batches_complete_and_radius_graphs():
 def test_bad_input_is_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_a_short_fit_beats_standing_still():
+    from egnn_lite.models import EGNN
+    from egnn_lite.systems import fit_soft_spheres, position_mse
+
+    train, val = make_soft_sphere_data(200, 6, seed=1), make_soft_sphere_data(50, 6, seed=2)
+    torch.manual_seed(0)
+    model = EGNN(2, 32, 1, 2)
+    batch = val.batch()
+    still = ((batch.x - batch.target) ** 2).mean().item()
+    hist = fit_soft_spheres(model, train, val, epochs=15, lr=3e-3, batch_size=20, progress=False)
+    with torch.no_grad():
+        assert position_mse(model, batch).item() == pytest.approx(hist.best_val, rel=1e-5)
+    assert hist.best_val < 0.7 * still

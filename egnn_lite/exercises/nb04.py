@@ -19,7 +19,7 @@ from ..layers import EGCL, aggregate, coordinate_update, edge_inference, edge_me
 from ..models import EGNN
 from . import Incorrect, exercise
 
-__all__ = ["reference_gated_x", "knn_error"]
+__all__ = ["reference_gated_x", "ring", "grid", "knn_error"]
 
 F64 = torch.float64
 
@@ -131,12 +131,24 @@ def check_gated_x(gated_x) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# 4.3  ties break the kNN graph
+# 4.3  a kNN graph that keeps its ties
 # --------------------------------------------------------------------------------------------
 
 
-def knn_error(x: Tensor, k: int, seed: int = 45) -> tuple[float, object]:
-    """The harness's worst relative error, over rotations, of an EGNN run on knn_graph(x, k).
+def ring(n: int = 12) -> Tensor:
+    """n points evenly spaced on a unit circle in the plane z = 0: each has two nearest neighbours at equal distance."""
+    t = torch.arange(n, dtype=F64) * (2 * torch.pi / n)
+    return torch.stack([t.cos(), t.sin(), torch.zeros(n, dtype=F64)], dim=1)
+
+
+def grid(side: int = 3) -> Tensor:
+    """A side^3 cubic grid of spacing 1: up to six nearest neighbours at distance 1."""
+    r = torch.arange(side, dtype=F64)
+    return torch.cartesian_prod(r, r, r)
+
+
+def knn_error(build, x: Tensor, seed: int = 45):
+    """The harness report of an untrained EGNN whose graph is ``build(x)``, rebuilt from every transformed x.
 
     The nodes carry random features, so that swapping one neighbour for an equally distant one
     changes the messages (with identical features it would change only the direction of x_i - x_j).
@@ -146,33 +158,43 @@ def knn_error(x: Tensor, k: int, seed: int = 45) -> tuple[float, object]:
     h = torch.randn(x.shape[0], 4, generator=gen, dtype=F64)
     torch.manual_seed(seed)
     model = EGNN(4, 16, 4, 2).double()
-
-    def f(h_, x_, ei_):
-        return model(h_, x_, knn_graph(x_, k))
-
-    report = check_equivariance(f, h, x, fully_connected(x.shape[0]), transforms=("rotation", "reflection"))
-    return report.worst(), report
+    return check_equivariance(lambda h_, x_, ei_: model(h_, x_, build(x_)), h, x, fully_connected(x.shape[0]))
 
 
-@exercise("4.3", "a point cloud on which the kNN graph breaks equivariance")
-def check_knn_ties(answer) -> str:
-    if not (isinstance(answer, tuple) and len(answer) == 2):
-        raise Incorrect("answer should be a pair (x, k): a tensor of shape (N, 3) and an integer k")
-    x, k = answer
-    if not isinstance(k, int) or k < 1:
-        raise Incorrect(f"k should be a positive integer, got {k!r}")
-    x = torch.as_tensor(x)
-    if x.dim() != 2 or x.shape[1] != 3 or not torch.isfinite(x).all():
-        raise Incorrect(f"x should be a finite tensor of shape (N, 3), got shape {tuple(x.shape)}")
-    N = x.shape[0]
-    if not 3 <= N <= 500:
-        raise Incorrect(f"use between 3 and 500 points, got {N}")
-    if k >= N - 1:
-        raise Incorrect(f"with k = {k} >= N - 1 = {N - 1}, every point is joined to every other: that is the complete graph, which has no ties to break")
-    err, report = knn_error(x, k)
-    if err <= 1e-9:
-        raise Incorrect(
-            f"the kNN graph stayed equivariant (worst relative error {err:.1e}): every point's k-th and (k+1)-th nearest "
-            "neighbours are at different distances, so rounding never decides. Make ties, e.g. points on a grid."
-        )
-    return f"under a rotation or reflection the kNN graph changes and the EGNN's output with it: relative error {err:.1e}, against 1e-12 for an exact symmetry. Rounding (~1e-16) decides which of the equally distant neighbours is kept."
+def _edge_set(ei: Tensor) -> set:
+    return set(map(tuple, ei.t().tolist()))
+
+
+@exercise("4.3", "a kNN graph that keeps its ties")
+def check_tie_safe_knn(tie_safe_knn) -> str:
+    gen = torch.Generator().manual_seed(46)
+    cloud = torch.randn(30, 3, generator=gen, dtype=F64)
+    cases = [("a random cloud, k = 4", cloud, 4), ("a ring of 12, k = 1", ring(12), 1), ("a 3 x 3 x 3 grid, k = 4", grid(3), 4)]
+    worst = 0.0
+    for name, x, k in cases:
+        ei = tie_safe_knn(x.clone(), k)
+        if not isinstance(ei, Tensor) or ei.dim() != 2 or ei.shape[0] != 2 or ei.dtype != torch.long:
+            raise Incorrect(f"tie_safe_knn(x, k) should return a (2, E) long tensor, got {type(ei).__name__} {tuple(getattr(ei, 'shape', ()))}")
+        if ei.numel() and (ei.min() < 0 or ei.max() >= x.shape[0]):
+            raise Incorrect(f"on {name}: edge_index refers to nodes outside 0..{x.shape[0] - 1}")
+        if bool((ei[0] == ei[1]).any()):
+            raise Incorrect(f"on {name}: the graph has self-loops (i, i); leave each node out of its own neighbours")
+        got, plain = _edge_set(ei), _edge_set(knn_graph(x, k))
+        received = torch.zeros(x.shape[0], dtype=torch.long).index_add_(0, ei[0], torch.ones(ei.shape[1], dtype=torch.long))
+        if bool((received < k).any()):
+            raise Incorrect(f"on {name}: node {int(torch.argmin(received))} receives from {int(received.min())} nodes; every node should keep at least its k = {k} nearest")
+        if not plain <= got:
+            raise Incorrect(f"on {name}: {len(plain - got)} edges of knn_graph(x, k) are missing; keep the k nearest, then add the ties")
+        if name.startswith("a random") and got != plain:
+            raise Incorrect(f"on {name}, where no two distances tie, the graph should equal knn_graph(x, k); yours has {len(got - plain)} extra edges (is the tolerance too loose?)")
+        if not name.startswith("a random") and got == plain:
+            raise Incorrect(f"on {name} your graph is exactly knn_graph(x, k): the ties at the k-th distance are still cut by rounding")
+        report = knn_error(lambda y, k=k: tie_safe_knn(y, k), x)
+        if not report.passed:
+            c = report.failures()[0]
+            raise Incorrect(
+                f"on {name}: {c.transform} fails in the harness (relative error {c.max_rel:.1e}). After a rotation, tied distances "
+                "differ by rounding (~1e-16): compare with a small relative tolerance, not exactly"
+            )
+        worst = max(worst, report.worst())
+    return f"equal to knn_graph where nothing ties, keeps every tie on the ring and the grid, and the EGNN on it passes the harness on all three clouds (worst relative error {worst:.1e})."
