@@ -32,6 +32,19 @@ class Incorrect(Exception):
     """Raised by a checker when the answer runs but is wrong; the message says why."""
 
 
+def tensor_answer(out, name: str, shape: tuple):
+    """A reader's tensor answer in float64, after checking that it is a finite tensor of ``shape``."""
+    import torch
+
+    if not isinstance(out, torch.Tensor):
+        raise Incorrect(f"{name} should return a torch tensor, got {type(out).__name__}")
+    if tuple(out.shape) != shape:
+        raise Incorrect(f"{name} should return shape {shape}, got {tuple(out.shape)}")
+    if not torch.isfinite(out).all():
+        raise Incorrect(f"{name} returned NaN or inf")
+    return out.to(torch.float64)
+
+
 def exercise(exercise_id: str, title: str):
     """Register ``fn(answer) -> message`` as the checker of exercise ``exercise_id``."""
 

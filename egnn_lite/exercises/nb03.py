@@ -23,7 +23,7 @@ from ..checks import check_equivariance
 from ..graphs import fully_connected, radius_graph
 from ..groups import random_orthogonal, reflection
 from ..models import EGNN
-from . import Incorrect, exercise
+from . import Incorrect, exercise, tensor_answer
 
 __all__ = ["PAIRS", "pair_clouds", "pair_graphs", "distance_only_readout", "distinguishable_truth"]
 
@@ -33,16 +33,6 @@ F64 = torch.float64
 def _cloud(num_points: int = 9, seed: int = 31, dim: int = 3) -> Tensor:
     gen = torch.Generator().manual_seed(seed)
     return torch.randn(num_points, dim, generator=gen, dtype=F64)
-
-
-def _tensor(out, name: str, shape: tuple) -> Tensor:
-    if not isinstance(out, Tensor):
-        raise Incorrect(f"{name} should return a torch tensor, got {type(out).__name__}")
-    if tuple(out.shape) != shape:
-        raise Incorrect(f"{name} should return shape {shape}, got {tuple(out.shape)}")
-    if not torch.isfinite(out).all():
-        raise Incorrect(f"{name} returned NaN or inf")
-    return out.to(F64)
 
 
 def _rel(a: Tensor, b: Tensor) -> float:
@@ -102,7 +92,7 @@ def check_Y1(Y1_from_scratch) -> str:
 
     x = 2.5 * _cloud(9, seed=31)
     raw = Y1_from_scratch(x.clone())
-    got = _tensor(raw, "Y1_from_scratch(x)", (9, 3))
+    got = tensor_answer(raw, "Y1_from_scratch(x)", (9, 3))
     single = raw.dtype == torch.float32  # accepted, and held to float32's precision
     tol = _Y1_TOL[torch.float32 if single else F64]
     want = spherical_harmonics(1, x)
@@ -129,7 +119,7 @@ def check_Y1(Y1_from_scratch) -> str:
     worst = 0.0
     for det in (1, -1):
         Q = random_orthogonal(3, det, generator=5 + det)
-        a = _tensor(Y1_from_scratch(x @ Q.T), "Y1_from_scratch(x)", (9, 3))
+        a = tensor_answer(Y1_from_scratch(x @ Q.T), "Y1_from_scratch(x)", (9, 3))
         b = got @ wigner_D(1, Q).T
         worst = max(worst, _rel(a, b))
     if worst > tol:
@@ -158,7 +148,7 @@ def reference_power_spectrum(x: Tensor, l_max: int) -> Tensor:
 def check_power_spectrum(power_spectrum) -> str:
     x = _cloud(8, seed=32)
     l_max = 4
-    got = _tensor(power_spectrum(x.clone(), l_max), "power_spectrum(x, l_max)", (l_max + 1,))
+    got = tensor_answer(power_spectrum(x.clone(), l_max), "power_spectrum(x, l_max)", (l_max + 1,))
     want = reference_power_spectrum(x, l_max)
 
     def f(h_, x_, ei_):

@@ -17,7 +17,7 @@ from ..checks import check_equivariance
 from ..graphs import fully_connected, knn_graph
 from ..layers import EGCL, aggregate, coordinate_update, edge_inference, edge_message, relative_differences
 from ..models import EGNN
-from . import Incorrect, exercise
+from . import Incorrect, exercise, tensor_answer
 
 __all__ = ["reference_gated_x", "ring", "grid", "knn_error"]
 
@@ -29,16 +29,6 @@ def _graph(num_nodes: int = 7, seed: int = 41, density: float = 0.6) -> Tensor:
     ei = fully_connected(num_nodes)
     ei = ei[:, torch.rand(ei.shape[1], generator=gen) < density]
     return ei[:, ei[0] != num_nodes - 1]  # the last node receives nothing: its m_i must be 0
-
-
-def _tensor(out, name: str, shape: tuple) -> Tensor:
-    if not isinstance(out, Tensor):
-        raise Incorrect(f"{name} should return a torch tensor, got {type(out).__name__}")
-    if tuple(out.shape) != shape:
-        raise Incorrect(f"{name} should return shape {shape}, got {tuple(out.shape)}")
-    if not torch.isfinite(out).all():
-        raise Incorrect(f"{name} returned NaN or inf")
-    return out.to(F64)
 
 
 def _close(a: Tensor, b: Tensor, tol: float = 1e-10) -> bool:
@@ -57,7 +47,7 @@ def check_soft_aggregate(soft_aggregate) -> str:
     gen = torch.Generator().manual_seed(42)
     m_ij = torch.randn(ei.shape[1], 5, generator=gen, dtype=F64)
     logits = 2 * torch.randn(ei.shape[1], 1, generator=gen, dtype=F64)
-    got = _tensor(soft_aggregate(m_ij.clone(), logits.clone(), ei.clone(), N), "soft_aggregate(m_ij, logits, edge_index, num_nodes)", (N, 5))
+    got = tensor_answer(soft_aggregate(m_ij.clone(), logits.clone(), ei.clone(), N), "soft_aggregate(m_ij, logits, edge_index, num_nodes)", (N, 5))
     e = torch.sigmoid(logits)
     want = aggregate(m_ij, ei, N, e)
     if _close(got, want):
@@ -109,7 +99,7 @@ def check_gated_x(gated_x) -> str:
     h = torch.randn(N, 4, generator=gen, dtype=F64)
     x = torch.randn(N, 3, generator=gen, dtype=F64)
     ei = fully_connected(N)
-    got = _tensor(gated_x(layer, h.clone(), x.clone(), ei.clone()), "gated_x(layer, h, x, edge_index)", (N, 3))
+    got = tensor_answer(gated_x(layer, h.clone(), x.clone(), ei.clone()), "gated_x(layer, h, x, edge_index)", (N, 3))
     want = reference_gated_x(layer, h, x, ei)
     if not _close(got, want):
         x_diff, sq_dist = relative_differences(x, ei)
