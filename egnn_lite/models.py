@@ -68,7 +68,7 @@ class EGNN(nn.Module):
         )
         h = self.embedding_in(h)
         rows = []
-        for layer in self.layers:
+        for layer in self.layers:  # edge_weights computes m_ij once more than propagate does: clarity over speed
             rows.append(layer.edge_weights(h, x, edge_index, edge_attr)[:, 0])
             out = layer.propagate(h, x, edge_index, edge_attr, v)
             h, x = out[0], out[1]

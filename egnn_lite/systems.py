@@ -186,6 +186,9 @@ class SoftSphereData:
         return self.x0.shape[0]
 
     def __getitem__(self, idx) -> "SoftSphereData":
+        """The systems ``idx`` (a slice, a list or a tensor of indices; an int gives a dataset of one system)."""
+        if isinstance(idx, int):
+            idx = [idx]
         idx = torch.as_tensor(idx) if not isinstance(idx, slice) else idx
         return SoftSphereData(self.x0[idx], self.species[idx], self.x1[idx], self.adjacency[idx], self.system, self.T, self.seed)
 
@@ -201,7 +204,8 @@ class SoftSphereData:
         """The systems ``idx`` (default: all) as one batched graph.
 
         graph="complete": every ordered pair inside each system (no edges between systems);
-        graph="radius": the pairs closer than ``radius`` at the initial positions.
+        graph="radius": the pairs at most ``radius`` apart at the initial positions (``<=``, as in
+        ``graphs.radius_graph``; the true interaction graph uses a strict ``<``).
         """
         d = self if idx is None else self[idx]
         B, N, n = d.x0.shape
@@ -210,7 +214,7 @@ class SoftSphereData:
         elif graph == "radius":
             if radius is None or not radius > 0:
                 raise ValueError(f"graph='radius' needs a positive radius, got {radius!r}")
-            mask = (pair_differences(d.x0)[1] < radius) & ~torch.eye(N, dtype=torch.bool)
+            mask = (pair_differences(d.x0)[1] <= radius) & ~torch.eye(N, dtype=torch.bool)
         else:
             raise ValueError(f"graph must be 'complete' or 'radius', got {graph!r}")
         b, i, j = mask.nonzero(as_tuple=True)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from exercise_tools import verdict
-from egnn_lite.exercises.nb04 import grid, knn_error, reference_gated_x, ring
+from egnn_lite.exercises.nb04 import grid, rebuilt_graph_report, reference_gated_x, ring
 from egnn_lite.graphs import knn_graph
 from egnn_lite.layers import aggregate, coordinate_update, edge_inference, edge_message, relative_differences
 
@@ -42,6 +42,7 @@ def softmax_version(m_ij, logits, ei, N):
             "divided",
         ),
         (lambda m, l, ei, N: soft(m, l, ei, N)[:, :3], "shape"),
+        (lambda m, l, ei, N: soft(m.float(), l.float(), ei, N), "dtype"),
         (lambda m, l, ei, N: 1.01 * soft(m, l, ei, N), "differs"),
     ],
 )
@@ -70,6 +71,12 @@ def no_C(layer, h, x, ei):
     return coordinate_update(x, x_diff, layer.phi_x(edge_inference(layer.phi_inf, m) * m), ei, 1.0)
 
 
+def no_sigmoid(layer, h, x, ei):
+    x_diff, sq = relative_differences(x, ei)
+    m = edge_message(layer.phi_e, h, sq, ei)
+    return coordinate_update(x, x_diff, layer.phi_x(layer.phi_inf(m) * m), ei, layer.C(ei, x.shape[0], x))
+
+
 def reads_raw_x():
     """Right values at the checker's first input, but it reads |x| there after: not equivariant."""
     first = {}
@@ -87,6 +94,7 @@ def reads_raw_x():
         (lambda layer, h, x, ei: layer(h, x, ei)[1], "layer's own"),
         (gate_after, "phi_x(e_ij m_ij)"),
         (no_C, "C is missing"),
+        (no_sigmoid, "raw output of phi_inf"),
         (lambda layer, h, x, ei: x, "differs"),
     ],
 )
@@ -129,7 +137,8 @@ def exact_ties(x, k):
         (lambda x, k: tie_safe(x, k)[:, ::2], "receives from"),
         (lambda x, k: knn_graph(-x.norm(dim=1, keepdim=True) * x, k), "missing"),
         (lambda x, k: torch.cat([tie_safe(x, k), torch.tensor([[0], [0]])], 1), "self-loops"),
-        (lambda x, k: tie_safe(x, k).float(), "long tensor"),
+        (lambda x, k: tie_safe(x, k).float(), "dtype torch.float32"),
+        (lambda x, k: tie_safe(x, k).flip(0), "rows are swapped"),
     ],
 )
 def test_tie_safe_knn_mistakes_are_named(answer, words):
@@ -139,6 +148,15 @@ def test_tie_safe_knn_mistakes_are_named(answer, words):
 
 def test_plain_knn_breaks_on_ties_and_the_tie_safe_graph_does_not():
     """The claim of notebook 04, Sec. 5: ties decide the kNN graph by rounding."""
-    assert knn_error(lambda y: knn_graph(y, 1), ring()).worst("rotation") > 1e-6
-    assert knn_error(lambda y: knn_graph(y, 4), grid()).worst("rotation") > 1e-6
-    assert knn_error(lambda y: tie_safe(y, 1), ring()).passed
+    assert rebuilt_graph_report(lambda y: knn_graph(y, 1), ring()).worst("rotation") > 1e-6
+    assert rebuilt_graph_report(lambda y: knn_graph(y, 4), grid()).worst("rotation") > 1e-6
+    assert rebuilt_graph_report(lambda y: tie_safe(y, 1), ring()).passed
+
+
+def test_checks_leave_the_global_random_state_alone():
+    torch.manual_seed(123)
+    want = torch.rand(3)
+    torch.manual_seed(123)
+    verdict("4.2", reference_gated_x)
+    verdict("4.3", tie_safe)
+    assert torch.equal(torch.rand(3), want)

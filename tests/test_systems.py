@@ -160,3 +160,11 @@ def test_a_short_fit_beats_standing_still():
     with torch.no_grad():
         assert position_mse(model, batch).item() == pytest.approx(hist.best_val, rel=1e-5)
     assert hist.best_val < 0.7 * still
+
+
+def test_indexing_keeps_the_system_axis():
+    d = make_soft_sphere_data(4, 5, seed=0)
+    one = d[2]
+    assert len(one) == 1 and one.x0.shape == (1, 5, 3) and torch.equal(one.x0[0], d.x0[2])
+    assert one.batch().num_edges == 20
+    assert len(d[1:3]) == 2 and len(d[[0, 3]]) == 2

@@ -2,7 +2,7 @@
 
 4.1  Eq. 8 in the aggregation: m_i = sum_j e_ij m_ij with e_ij = sigmoid(logit_ij)
 4.2  the official code's form of Eq. 8: m_ij -> e_ij m_ij *before* phi_x, still equivariant
-4.3  a point cloud on which the kNN graph breaks equivariance (ties at the k-th neighbour)
+4.3  a kNN graph that keeps every neighbour tied with the k-th, so that ties cannot break equivariance
 
 Each verdict names what is wrong: a missing sigmoid, a softmax, the wrong end of the edge, a
 transform that failed in the harness.
@@ -19,7 +19,7 @@ from ..layers import EGCL, aggregate, coordinate_update, edge_inference, edge_me
 from ..models import EGNN
 from . import Incorrect, exercise, tensor_answer
 
-__all__ = ["reference_gated_x", "ring", "grid", "knn_error"]
+__all__ = ["reference_gated_x", "ring", "grid", "rebuilt_graph_report"]
 
 F64 = torch.float64
 
@@ -47,7 +47,10 @@ def check_soft_aggregate(soft_aggregate) -> str:
     gen = torch.Generator().manual_seed(42)
     m_ij = torch.randn(ei.shape[1], 5, generator=gen, dtype=F64)
     logits = 2 * torch.randn(ei.shape[1], 1, generator=gen, dtype=F64)
-    got = tensor_answer(soft_aggregate(m_ij.clone(), logits.clone(), ei.clone(), N), "soft_aggregate(m_ij, logits, edge_index, num_nodes)", (N, 5))
+    raw = soft_aggregate(m_ij.clone(), logits.clone(), ei.clone(), N)
+    got = tensor_answer(raw, "soft_aggregate(m_ij, logits, edge_index, num_nodes)", (N, 5))
+    if raw.dtype != m_ij.dtype:
+        raise Incorrect(f"the messages are {m_ij.dtype} but your m_i is {raw.dtype}: build the zeros in the messages' dtype, m_ij.new_zeros(num_nodes, F)")
     e = torch.sigmoid(logits)
     want = aggregate(m_ij, ei, N, e)
     if _close(got, want):
@@ -83,11 +86,12 @@ def reference_gated_x(layer: EGCL, h: Tensor, x: Tensor, edge_index: Tensor) -> 
 
 
 def _layer() -> EGCL:
-    torch.manual_seed(43)
-    layer = EGCL(4, 16, infer_edges=True).double()
-    with torch.no_grad():  # a final weight of a visible size, so that the coordinate update is not ~1e-3 of x
-        layer.phi_x[2].weight.normal_(0.0, 0.5)
-        layer.phi_inf.bias.fill_(-0.5)
+    with torch.random.fork_rng(devices=[]):  # the reader's global random state is left as it was
+        torch.manual_seed(43)
+        layer = EGCL(4, 16, infer_edges=True).double()
+        with torch.no_grad():  # a final weight of a visible size, so that the coordinate update is not ~1e-3 of x
+            layer.phi_x[2].weight.normal_(0.0, 0.5)
+            layer.phi_inf.bias.fill_(-0.5)
     return layer
 
 
@@ -110,6 +114,8 @@ def check_gated_x(gated_x) -> str:
             raise Incorrect("that is the layer's own x^{l+1}, where e_ij never reaches phi_x (Eq. 4 as printed); multiply m_ij by e_ij before phi_x")
         if _close(got, coordinate_update(x, x_diff, e_ij * layer.phi_x(m_ij), ei, C)):
             raise Incorrect("you weighted phi_x(m_ij) by e_ij: that is equivariant too (e_ij is invariant), but the official code weights the message itself, phi_x(e_ij m_ij)")
+        if _close(got, coordinate_update(x, x_diff, layer.phi_x(layer.phi_inf(m_ij) * m_ij), ei, C)):
+            raise Incorrect("you weighted m_ij by the raw output of phi_inf; e_ij is its sigmoid, a number in (0, 1): use edge_inference(layer.phi_inf, m_ij)")
         if _close(got, coordinate_update(x, x_diff, layer.phi_x(e_ij * m_ij), ei, 1.0)):
             raise Incorrect("C is missing: this layer has coords_agg='mean', so C = 1/(M - 1); use layer.C(edge_index, num_nodes, x)")
         raise Incorrect(f"differs from x + C sum_j (x_i - x_j) phi_x(e_ij m_ij) by up to {(got - want).abs().max().item():.2e}")
@@ -137,7 +143,7 @@ def grid(side: int = 3) -> Tensor:
     return torch.cartesian_prod(r, r, r)
 
 
-def knn_error(build, x: Tensor, seed: int = 45):
+def rebuilt_graph_report(build, x: Tensor, seed: int = 45):
     """The harness report of an untrained EGNN whose graph is ``build(x)``, rebuilt from every transformed x.
 
     The nodes carry random features, so that swapping one neighbour for an equally distant one
@@ -146,8 +152,9 @@ def knn_error(build, x: Tensor, seed: int = 45):
     x = x.to(F64)
     gen = torch.Generator().manual_seed(seed)
     h = torch.randn(x.shape[0], 4, generator=gen, dtype=F64)
-    torch.manual_seed(seed)
-    model = EGNN(4, 16, 4, 2).double()
+    with torch.random.fork_rng(devices=[]):  # the reader's global random state is left as it was
+        torch.manual_seed(seed)
+        model = EGNN(4, 16, 4, 2).double()
     return check_equivariance(lambda h_, x_, ei_: model(h_, x_, build(x_)), h, x, fully_connected(x.shape[0]))
 
 
@@ -164,13 +171,18 @@ def check_tie_safe_knn(tie_safe_knn) -> str:
     for name, x, k in cases:
         ei = tie_safe_knn(x.clone(), k)
         if not isinstance(ei, Tensor) or ei.dim() != 2 or ei.shape[0] != 2 or ei.dtype != torch.long:
-            raise Incorrect(f"tie_safe_knn(x, k) should return a (2, E) long tensor, got {type(ei).__name__} {tuple(getattr(ei, 'shape', ()))}")
+            raise Incorrect(
+                f"tie_safe_knn(x, k) should return a (2, E) long tensor, got {type(ei).__name__} of shape "
+                f"{tuple(getattr(ei, 'shape', ()))}, dtype {getattr(ei, 'dtype', None)}"
+            )
         if ei.numel() and (ei.min() < 0 or ei.max() >= x.shape[0]):
             raise Incorrect(f"on {name}: edge_index refers to nodes outside 0..{x.shape[0] - 1}")
         if bool((ei[0] == ei[1]).any()):
             raise Incorrect(f"on {name}: the graph has self-loops (i, i); leave each node out of its own neighbours")
         got, plain = _edge_set(ei), _edge_set(knn_graph(x, k))
         received = torch.zeros(x.shape[0], dtype=torch.long).index_add_(0, ei[0], torch.ones(ei.shape[1], dtype=torch.long))
+        if bool((received < k).any()) and plain <= _edge_set(ei.flip(0)):
+            raise Incorrect(f"on {name}: your rows are swapped: row 0 of edge_index is the node that receives (i), row 1 the neighbour it receives from (j)")
         if bool((received < k).any()):
             raise Incorrect(f"on {name}: node {int(torch.argmin(received))} receives from {int(received.min())} nodes; every node should keep at least its k = {k} nearest")
         if not plain <= got:
@@ -179,7 +191,7 @@ def check_tie_safe_knn(tie_safe_knn) -> str:
             raise Incorrect(f"on {name}, where no two distances tie, the graph should equal knn_graph(x, k); yours has {len(got - plain)} extra edges (is the tolerance too loose?)")
         if not name.startswith("a random") and got == plain:
             raise Incorrect(f"on {name} your graph is exactly knn_graph(x, k): the ties at the k-th distance are still cut by rounding")
-        report = knn_error(lambda y, k=k: tie_safe_knn(y, k), x)
+        report = rebuilt_graph_report(lambda y, k=k: tie_safe_knn(y, k), x)
         if not report.passed:
             c = report.failures()[0]
             raise Incorrect(
