@@ -54,13 +54,9 @@ def frame_step(frame: int, record_every: int = PROTOCOL.record_every) -> int:
     return record_every * (frame + 1)
 
 
-def _pairs(N: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The pairs i < j, and the (N, P) matrix S that adds the force on i from j to i and subtracts it from j."""
-    I, J = np.triu_indices(N, 1)
-    S = np.zeros((N, I.size))
-    S[I, np.arange(I.size)] = 1.0
-    S[J, np.arange(I.size)] = -1.0
-    return I, J, S
+def _pairs(N: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs i < j."""
+    return np.triu_indices(N, 1)
 
 
 class _Coulomb:
@@ -71,7 +67,8 @@ class _Coulomb:
     """
 
     def __init__(self, q: np.ndarray, force_limit: float | None, strength: float):
-        self.I, self.J, self.S = _pairs(q.shape[0])
+        self.N = q.shape[0]
+        self.I, self.J = _pairs(self.N)
         self.qq = strength * q[self.I] * q[self.J]  # (P, B)
         self.force_limit = force_limit
 
@@ -79,7 +76,10 @@ class _Coulomb:
         diff = x[self.I] - x[self.J]  # (P, n, B): x_i - x_j for the pairs i < j
         r2 = (diff * diff).sum(axis=1)  # (P, B)
         f = diff * (self.qq / (r2 * np.sqrt(r2)))[:, None]  # force on i from j: q_i q_j (x_i - x_j) / r^3
-        F = np.tensordot(self.S, f, axes=(1, 0))  # (N, n, B): + on i, - on j (Newton's third law)
+        F = np.zeros((self.N,) + f.shape[1:])  # (N, n, B)
+        for p, (i, j) in enumerate(zip(self.I, self.J)):  # + on i, - on j (Newton's third law); a fixed order of
+            F[i] += f[p]  # additions, so each trajectory's bits do not depend on how many are simulated with it
+            F[j] -= f[p]
         if self.force_limit is not None:
             norm = np.sqrt((F * F).sum(axis=1, keepdims=True))
             F = F * np.minimum(self.force_limit / np.maximum(norm, 1e-300), 1.0)

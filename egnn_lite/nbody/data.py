@@ -1,0 +1,184 @@
+"""The N-body datasets: generated from fixed seeds, stored compactly in data/nbody/, checked on load.
+
+Three splits, as in the paper: 3,000 training, 2,000 validation and 2,000 test trajectories. Only
+the frames that are used are kept: the input (frame 30, step 3,100) and the target (frame 40,
+step 4,100) for every split, and for the test split also frames 50, 60, 70 and 80, for long
+rollouts (a model that maps frame k to frame k + 10 applied again and again). Positions and
+velocities are simulated in float64 and stored in float32 (the models train in float32).
+
+One file per split, ``data/nbody/charged5_<split>.npz``, holding
+
+    x  (B, F, 5, 3) float32   positions at the frames listed in ``frames``
+    v  (B, F, 5, 3) float32   velocities at the same frames
+    q  (B, 5)       int8      charges, +1 or -1
+    frames (F,)     int64     frame numbers (frame k is integration step 100 (k + 1))
+
+and ``data/nbody/manifest.json`` with the seeds, the protocol and a SHA-256 of every array. Loading
+checks the checksums; a missing or altered file raises an error that gives the command to
+regenerate it, ``python -m egnn_lite.nbody generate`` (about 20 seconds), which reproduces the
+arrays bit for bit (on the same platform: the simulation is chaotic, so a different floating-point
+library could change the last bits of close encounters, and the checksums would say so).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .simulate import PROTOCOL, initial_state, simulate
+
+__all__ = ["SPLITS", "DATA_DIR", "NBodyData", "DatasetError", "generate_split", "write_split", "load_split", "regenerate", "verify"]
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "nbody"
+REGENERATE = "python -m egnn_lite.nbody generate"
+# split -> (trajectories, seed, frames kept)
+SPLITS = {
+    "train": (3000, 101, (30, 40)),
+    "valid": (2000, 102, (30, 40)),
+    "test": (2000, 103, (30, 40, 50, 60, 70, 80)),
+}
+GENERATOR_VERSION = 1  # bump when the simulator or the storage changes what the arrays hold
+
+
+class DatasetError(RuntimeError):
+    """A dataset file is missing, altered or not in the documented format; the message says how to regenerate it."""
+
+
+@dataclass
+class NBodyData:
+    """One split: x, v (B, F, 5, 3), q (B, 5), and the frame numbers of axis 1."""
+
+    x: Tensor
+    v: Tensor
+    q: Tensor
+    frames: tuple[int, ...]
+    name: str = ""
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    def __getitem__(self, idx) -> "NBodyData":
+        if isinstance(idx, int):
+            idx = [idx]
+        return NBodyData(self.x[idx], self.v[idx], self.q[idx], self.frames, self.name)
+
+    def frame(self, k: int) -> int:
+        """The index along axis 1 of frame ``k``."""
+        if k not in self.frames:
+            raise KeyError(f"frame {k} is not stored in {self.name or 'this dataset'}; stored: {self.frames}")
+        return self.frames.index(k)
+
+    def state(self, k: int) -> tuple[Tensor, Tensor]:
+        """Positions and velocities at frame ``k``, each (B, 5, 3)."""
+        i = self.frame(k)
+        return self.x[:, i], self.v[:, i]
+
+    def head(self, n: int) -> "NBodyData":
+        """The first ``n`` trajectories (a smaller training set, as in the data-efficiency sweep)."""
+        return self[:n]
+
+
+def generate_split(split: str, *, n: int | None = None, progress: bool = False) -> NBodyData:
+    """Simulate split ``split`` from its seed (the first ``n`` trajectories if given)."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose from {tuple(SPLITS)}")
+    size, seed, frames = SPLITS[split]
+    n = size if n is None else n
+    x0, v0, q = initial_state(size, seed=seed)  # draw all, keep the first n: a prefix is the same data
+    X, V = simulate(x0[:n], v0[:n], q[:n], list(frames), progress=progress)
+    return NBodyData(X.float(), V.float(), q[:n].to(torch.int8), tuple(frames), split)
+
+
+def _arrays(d: NBodyData) -> dict[str, np.ndarray]:
+    return {
+        "x": d.x.numpy().astype(np.float32),
+        "v": d.v.numpy().astype(np.float32),
+        "q": d.q.numpy().astype(np.int8),
+        "frames": np.asarray(d.frames, dtype=np.int64),
+    }
+
+
+def _sha256(a: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def _path(split: str, root: Path) -> Path:
+    return Path(root) / f"charged5_{split}.npz"
+
+
+def write_split(d: NBodyData, split: str, root: Path = DATA_DIR) -> dict:
+    """Write one split and return its manifest entry (shapes and checksums)."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    arrays = _arrays(d)
+    np.savez_compressed(_path(split, root), **arrays)
+    n, seed, frames = SPLITS[split]
+    return {
+        "file": _path(split, root).name,
+        "trajectories": len(d),
+        "seed": seed,
+        "frames": list(frames),
+        "arrays": {k: {"shape": list(a.shape), "dtype": str(a.dtype), "sha256": _sha256(a)} for k, a in arrays.items()},
+    }
+
+
+def _manifest(root: Path) -> dict:
+    path = Path(root) / "manifest.json"
+    if not path.exists():
+        raise DatasetError(f"{path} is missing; regenerate the N-body data with: {REGENERATE}")
+    return json.loads(path.read_text())
+
+
+def load_split(split: str, root: Path = DATA_DIR, *, check: bool = True) -> NBodyData:
+    """Load a split, checking every array against the manifest's SHA-256."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose from {tuple(SPLITS)}")
+    path = _path(split, root)
+    if not path.exists():
+        raise DatasetError(f"{path} is missing; regenerate the N-body data with: {REGENERATE}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in ("x", "v", "q", "frames")}
+    except Exception as err:  # a truncated or foreign file
+        raise DatasetError(f"{path} could not be read as an N-body dataset ({err}); regenerate it with: {REGENERATE}") from None
+    if check:
+        entry = _manifest(root).get("splits", {}).get(split)
+        if entry is None:
+            raise DatasetError(f"manifest.json has no entry for {split!r}; regenerate with: {REGENERATE}")
+        for k, a in arrays.items():
+            if _sha256(a) != entry["arrays"][k]["sha256"]:
+                raise DatasetError(f"{path}: array {k!r} does not match its checksum in manifest.json (altered or corrupted); regenerate with: {REGENERATE}")
+    frames = tuple(int(f) for f in arrays["frames"])
+    return NBodyData(torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["v"]), torch.from_numpy(arrays["q"]), frames, split)
+
+
+def regenerate(root: Path = DATA_DIR, *, progress: bool = True) -> dict:
+    """Generate every split, write the files and the manifest; returns the manifest."""
+    manifest = {
+        "what": "charged-particle N-body datasets of the EGNN paper (Sec. 5.1), generated by egnn_lite.nbody",
+        "generator_version": GENERATOR_VERSION,
+        "command": REGENERATE,
+        "protocol": {k: getattr(PROTOCOL, k) for k in PROTOCOL.__dataclass_fields__},
+        "splits": {},
+    }
+    for split in SPLITS:
+        manifest["splits"][split] = write_split(generate_split(split, progress=progress), split, root)
+    (Path(root) / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def verify(root: Path = DATA_DIR, *, progress: bool = True) -> list[str]:
+    """Regenerate every split in memory and compare with the manifest's checksums; returns the mismatches."""
+    manifest = _manifest(root)
+    bad = []
+    for split in SPLITS:
+        arrays = _arrays(generate_split(split, progress=progress))
+        want = manifest["splits"][split]["arrays"]
+        bad += [f"{split}.{k}" for k, a in arrays.items() if _sha256(a) != want[k]["sha256"]]
+    return bad
