@@ -2,6 +2,7 @@
 
     simulate   the charged-particle system, vectorised over trajectories (norm-limited forces)
     data       the three splits, stored in data/nbody/ with checksums; ``python -m egnn_lite.nbody generate``
+    train      the models of Table 2 with the paper's inputs, training and evaluation
 """
 
 from .data import DATA_DIR, SPLITS, DatasetError, NBodyData, generate_split, load_split
