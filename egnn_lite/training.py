@@ -156,6 +156,16 @@ def fit(
 
 def save_checkpoint(path: str | Path, model: nn.Module, **meta) -> Path:
     """Save the weights and plain metadata (numbers, strings, lists, dicts) to ``path``."""
+    def plain(value) -> bool:
+        if isinstance(value, (list, tuple)):
+            return all(plain(v) for v in value)
+        if isinstance(value, dict):
+            return all(isinstance(k, str) and plain(v) for k, v in value.items())
+        return value is None or type(value) in (bool, int, float, str)
+
+    bad = [k for k, v in meta.items() if not plain(v)]
+    if bad:
+        raise TypeError(f"checkpoint metadata must be plain numbers, strings, lists or dicts (weights_only loading); not: {bad}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": model.state_dict(), "meta": meta}, path)

@@ -89,6 +89,8 @@ def test_checkpoint_round_trip(tmp_path):
         assert torch.equal(p, q)
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.pt", other)
+    with pytest.raises(TypeError, match="plain"):
+        save_checkpoint(tmp_path / "bad.pt", model, version=torch.__version__)  # a TorchVersion, not a str
     torch.save([1, 2], tmp_path / "junk.pt")
     with pytest.raises(ValueError, match="not a checkpoint"):
         load_checkpoint(tmp_path / "junk.pt", other)

@@ -33,7 +33,7 @@ from torch import Tensor
 
 from .simulate import PROTOCOL, initial_state, simulate
 
-__all__ = ["SPLITS", "DATA_DIR", "NBodyData", "DatasetError", "generate_split", "write_split", "load_split", "regenerate", "verify"]
+__all__ = ["SPLITS", "DATA_DIR", "NBodyData", "DatasetError", "generate_split", "write_split", "load_split", "load_file", "regenerate", "verify"]
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "nbody"
 REGENERATE = "python -m egnn_lite.nbody generate"
@@ -156,6 +156,34 @@ def load_split(split: str, root: Path = DATA_DIR, *, check: bool = True) -> NBod
                 raise DatasetError(f"{path}: array {k!r} does not match its checksum in manifest.json (altered or corrupted); regenerate with: {REGENERATE}")
     frames = tuple(int(f) for f in arrays["frames"])
     return NBodyData(torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["v"]), torch.from_numpy(arrays["q"]), frames, split)
+
+
+def load_file(path: str | Path, *, need_frames: tuple[int, ...] = (30, 40)) -> NBodyData:
+    """Load any file in the documented format (see the module docstring), without a manifest.
+
+    Checks the keys, shapes and dtypes, and that ``need_frames`` are stored; says what is wrong.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = {"x", "v", "q", "frames"} - set(z.files)
+            if missing:
+                raise DatasetError(f"{path} lacks the arrays {sorted(missing)}; an N-body file holds x, v (B, F, N, 3), q (B, N) and frames (F,)")
+            x, v, q, frames = z["x"], z["v"], z["q"], z["frames"]
+    except DatasetError:
+        raise
+    except Exception as err:
+        raise DatasetError(f"{path} could not be read as an .npz file ({err})") from None
+    if x.ndim != 4 or x.shape[-1] != 3 or v.shape != x.shape or q.shape != x.shape[:1] + x.shape[2:3] or frames.shape != (x.shape[1],):
+        raise DatasetError(f"{path}: shapes x {x.shape}, v {v.shape}, q {q.shape}, frames {frames.shape} do not fit x, v (B, F, N, 3), q (B, N), frames (F,)")
+    frames_t = tuple(int(f) for f in frames)
+    absent = [f for f in need_frames if f not in frames_t]
+    if absent:
+        raise DatasetError(f"{path} stores frames {frames_t}; frames {absent} are needed")
+    as32 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))  # noqa: E731
+    return NBodyData(as32(x), as32(v), torch.from_numpy(q.astype(np.int8)), frames_t, path.stem)
 
 
 def regenerate(root: Path = DATA_DIR, *, progress: bool = True) -> dict:

@@ -163,3 +163,39 @@ def train_model(
     )
     hist.wall_s = time.perf_counter() - start
     return model, hist
+
+
+# --------------------------------------------------------------------------------------------
+# pretrained weights
+# --------------------------------------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from ..training import load_checkpoint, save_checkpoint  # noqa: E402
+from .data import DATA_DIR  # noqa: E402
+
+WEIGHTS_DIR = DATA_DIR / "weights"
+# epochs per model for `reproduce --retrain` (validated every 5 epochs, best validation epoch kept)
+EPOCHS = {"linear": 20, "gnn": 300, "radial_field": 300, "egnn": 300, "egnn_vel": 300}
+
+
+def weights_path(name: str, root: Path = WEIGHTS_DIR) -> Path:
+    return Path(root) / f"{name}.pt"
+
+
+def save_weights(name: str, model: nn.Module, root: Path = WEIGHTS_DIR, **meta) -> Path:
+    """Save a trained model with its metadata (model name, epochs, scores, wall time ...)."""
+    return save_checkpoint(weights_path(name, root), model, model_name=name, **meta)
+
+
+def load_weights(name: str, root: Path = WEIGHTS_DIR) -> tuple[nn.Module, dict]:
+    """A model built for ``name`` with the saved weights (loaded with weights_only=True), and its metadata."""
+    path = weights_path(name, root)
+    if not path.exists():
+        raise FileNotFoundError(f"no pretrained weights for {name!r} at {path}; train them with: python -m egnn_lite.nbody reproduce --models {name} --retrain")
+    model = build_model(name)
+    meta = load_checkpoint(path, model)
+    if meta.get("model_name", name) != name:
+        raise ValueError(f"{path} holds weights for {meta['model_name']!r}, not {name!r}")
+    model.eval()
+    return model, meta

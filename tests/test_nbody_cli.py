@@ -1,0 +1,49 @@
+"""python -m egnn_lite.nbody reproduce / evaluate, and the documented dataset-file format."""
+
+import numpy as np
+import pytest
+
+from egnn_lite.nbody import DatasetError
+from egnn_lite.nbody.__main__ import main
+from egnn_lite.nbody.data import DATA_DIR, load_file
+
+
+def test_reproduce_trains_saves_reloads_and_evaluates(tmp_path, capsys):
+    w = tmp_path / "weights"
+    args = ["reproduce", "--models", "linear,egnn_vel", "--retrain", "--epochs", "1", "--train", "100", "--save", "--weights", str(w), "--no-progress"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] in (["linear"], ["egnn_vel"])}
+    assert rows["linear"][1] == "0.0819" and rows["egnn_vel"][1] == "0.0071" and rows["egnn_vel"][-2:] == ["trained", "now"]
+    assert (w / "linear.pt").exists() and (w / "egnn_vel.pt").exists()
+    assert main(["reproduce", "--models", "egnn_vel", "--weights", str(w)]) == 0
+    again = capsys.readouterr().out
+    reloaded = next(line.split() for line in again.splitlines() if line.startswith("egnn_vel"))
+    assert reloaded[-1] == "pretrained" and reloaded[2:4] == rows["egnn_vel"][2:4]  # same valid and test MSE
+    assert main(["evaluate", "--model", "egnn_vel", "--checkpoint", str(w / "egnn_vel.pt"), "--data", str(DATA_DIR / "charged5_test.npz")]) == 0
+    assert f"test MSE {float(rows['egnn_vel'][3]):.4f}" in capsys.readouterr().out
+
+
+def test_reproduce_says_how_to_get_missing_weights(tmp_path, capsys):
+    assert main(["reproduce", "--models", "gnn", "--weights", str(tmp_path)]) == 1
+    assert "--retrain" in capsys.readouterr().err
+    assert main(["reproduce", "--models", "transformer"]) == 2
+
+
+def test_load_file_checks_the_format(tmp_path):
+    d = load_file(DATA_DIR / "charged5_valid.npz")
+    assert len(d) == 2000 and d.frames == (30, 40)
+    x = np.zeros((4, 2, 5, 3), np.float32)
+    np.savez(tmp_path / "ok.npz", x=x, v=x, q=np.ones((4, 5), np.int8), frames=np.array([30, 40]))
+    assert len(load_file(tmp_path / "ok.npz")) == 4
+    np.savez(tmp_path / "noq.npz", x=x, v=x, frames=np.array([30, 40]))
+    with pytest.raises(DatasetError, match=r"lacks the arrays \['q'\]"):
+        load_file(tmp_path / "noq.npz")
+    np.savez(tmp_path / "frames.npz", x=x, v=x, q=np.ones((4, 5), np.int8), frames=np.array([30, 50]))
+    with pytest.raises(DatasetError, match=r"frames \[40\] are needed"):
+        load_file(tmp_path / "frames.npz")
+    np.savez(tmp_path / "shape.npz", x=x, v=x[:, :1], q=np.ones((4, 5), np.int8), frames=np.array([30, 40]))
+    with pytest.raises(DatasetError, match="do not fit"):
+        load_file(tmp_path / "shape.npz")
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_file(tmp_path / "nothing.npz")
