@@ -93,10 +93,13 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     desc: str = "training",
+    lr_schedule: str | None = None,
 ) -> History:
     """Train ``model`` with Adam; see the module docstring. Returns a ``History``.
 
     With ``val_loss``, the model ends with the weights of its best validation epoch.
+    ``lr_schedule="cosine"`` lowers the learning rate from ``lr`` to 0 along a half cosine over
+    ``epochs`` (stepped once per epoch); ``None`` keeps it constant.
     """
     if not isinstance(n_train, int) or n_train < 1:
         raise ValueError(f"n_train must be a positive integer, got {n_train!r}")
@@ -105,8 +108,11 @@ def fit(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if patience is not None and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience must be a positive integer or None, got {patience!r}")
+    if lr_schedule not in (None, "cosine"):
+        raise ValueError(f"lr_schedule must be None or 'cosine', got {lr_schedule!r}")
     gen = seed_everything(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if lr_schedule == "cosine" else None
     hist, best_state, waited = History(), None, 0
     bar = _progress(epochs, desc, progress)
     start = time.perf_counter()
@@ -124,6 +130,8 @@ def fit(
                 total += loss.item() * len(idx)
                 count += len(idx)
             hist.train_loss.append(total / count)
+            if sched is not None:
+                sched.step()
             postfix = {"train": f"{hist.train_loss[-1]:.3g}"}
             if val_loss is not None and (epoch % eval_every == 0 or epoch == epochs):
                 model.eval()

@@ -100,3 +100,23 @@ def test_checkpoint_round_trip(tmp_path):
 def test_bad_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fit(make(), lambda m, i: m(torch.zeros(1, 3)).sum(), 4, progress=False, **kwargs)
+
+
+def test_cosine_schedule_ends_near_zero_and_is_checked():
+    X, y = toy(64)
+    train, _ = losses(X, y)
+
+    def last_step(schedule):
+        model, before = make(2), []
+
+        def spy(m, idx):  # one batch per epoch: the weights before each step
+            before.append(m[0].weight.detach().clone())
+            return train(m, idx)
+
+        fit(model, spy, len(X), epochs=10, lr=1e-2, batch_size=64, progress=False, lr_schedule=schedule)
+        return (model[0].weight.detach() - before[-1]).abs().max().item()
+
+    # Adam's steps are about lr each: at the 10th of 10 epochs the cosine lr is 2.4 % of the start
+    assert last_step("cosine") < 0.1 * last_step(None)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        fit(make(), train, len(X), epochs=1, progress=False, lr_schedule="step")

@@ -136,6 +136,8 @@ def train_model(
     seed: int = 0,
     progress: bool = True,
     model: nn.Module | None = None,
+    lr_schedule: str | None = None,
+    weight_decay: float = WEIGHT_DECAY,
 ) -> tuple[nn.Module, History]:
     """Train ``name`` with Adam at the paper's learning rate; the model ends at its best validation epoch."""
     torch.manual_seed(seed)
@@ -155,11 +157,12 @@ def train_model(
         epochs=epochs,
         lr=lr,
         batch_size=batch_size,
-        weight_decay=WEIGHT_DECAY,
+        weight_decay=weight_decay,
         eval_every=eval_every,
         seed=seed,
         progress=progress,
         desc=name,
+        lr_schedule=lr_schedule,
     )
     hist.wall_s = time.perf_counter() - start
     return model, hist
