@@ -94,12 +94,15 @@ def fit(
     progress: bool = True,
     desc: str = "training",
     lr_schedule: str | None = None,
+    ema_decay: float | None = None,
 ) -> History:
     """Train ``model`` with Adam; see the module docstring. Returns a ``History``.
 
     With ``val_loss``, the model ends with the weights of its best validation epoch.
     ``lr_schedule="cosine"`` lowers the learning rate from ``lr`` to 0 along a half cosine over
-    ``epochs`` (stepped once per epoch); ``None`` keeps it constant.
+    ``epochs`` (stepped once per epoch); ``None`` keeps it constant. With ``ema_decay`` (e.g.
+    0.999), an exponential moving average of the weights is kept after every step, and it is the
+    average that is validated, kept as the best state and returned (Polyak averaging).
     """
     if not isinstance(n_train, int) or n_train < 1:
         raise ValueError(f"n_train must be a positive integer, got {n_train!r}")
@@ -108,12 +111,15 @@ def fit(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if patience is not None and (not isinstance(patience, int) or patience < 1):
         raise ValueError(f"patience must be a positive integer or None, got {patience!r}")
+    if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+        raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}")
     if lr_schedule not in (None, "cosine"):
         raise ValueError(f"lr_schedule must be None or 'cosine', got {lr_schedule!r}")
     gen = seed_everything(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if lr_schedule == "cosine" else None
     hist, best_state, waited = History(), None, 0
+    ema = {k: t.detach().clone() for k, t in model.state_dict().items()} if ema_decay is not None else None
     bar = _progress(epochs, desc, progress)
     start = time.perf_counter()
     try:
@@ -127,6 +133,13 @@ def fit(
                     raise FloatingPointError(f"the training loss became {loss.item()} at epoch {epoch}; try a smaller lr")
                 loss.backward()
                 opt.step()
+                if ema is not None:
+                    with torch.no_grad():
+                        for k, t in model.state_dict().items():
+                            if t.is_floating_point():
+                                ema[k].mul_(ema_decay).add_(t, alpha=1.0 - ema_decay)
+                            else:
+                                ema[k].copy_(t)
                 total += loss.item() * len(idx)
                 count += len(idx)
             hist.train_loss.append(total / count)
@@ -135,6 +148,10 @@ def fit(
             postfix = {"train": f"{hist.train_loss[-1]:.3g}"}
             if val_loss is not None and (epoch % eval_every == 0 or epoch == epochs):
                 model.eval()
+                live = None
+                if ema is not None:  # validate the average: swap it in, swap the live weights back after
+                    live = copy.deepcopy(model.state_dict())
+                    model.load_state_dict(ema)
                 with torch.no_grad():
                     v = float(val_loss(model))
                 hist.val_epochs.append(epoch)
@@ -144,6 +161,8 @@ def fit(
                     best_state = copy.deepcopy(model.state_dict())
                 else:
                     waited += 1
+                if live is not None:
+                    model.load_state_dict(live)
                 postfix.update(val=f"{v:.3g}", best=f"{hist.best_val:.3g}")
                 if patience is not None and waited >= patience:
                     hist.stopped_early = True

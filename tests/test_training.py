@@ -120,3 +120,16 @@ def test_cosine_schedule_ends_near_zero_and_is_checked():
     assert last_step("cosine") < 0.1 * last_step(None)
     with pytest.raises(ValueError, match="lr_schedule"):
         fit(make(), train, len(X), epochs=1, progress=False, lr_schedule="step")
+
+
+def test_ema_validates_and_returns_the_average():
+    X, y = toy()
+    train, val = losses(X, y)
+    model = make(5)
+    hist = fit(model, train, len(X), val_loss=val, epochs=6, lr=5e-2, batch_size=16, progress=False, ema_decay=0.9)
+    assert val(model) == pytest.approx(hist.best_val, rel=1e-6)  # the returned weights are the validated (averaged) ones
+    plain = make(5)
+    fit(plain, train, len(X), val_loss=val, epochs=6, lr=5e-2, batch_size=16, progress=False)
+    assert not torch.equal(plain[0].weight, model[0].weight)
+    with pytest.raises(ValueError, match="ema_decay"):
+        fit(make(), train, len(X), epochs=1, progress=False, ema_decay=1.0)

@@ -138,6 +138,7 @@ def train_model(
     model: nn.Module | None = None,
     lr_schedule: str | None = None,
     weight_decay: float = WEIGHT_DECAY,
+    ema_decay: float | None = None,
 ) -> tuple[nn.Module, History]:
     """Train ``name`` with Adam at the paper's learning rate; the model ends at its best validation epoch."""
     torch.manual_seed(seed)
@@ -163,6 +164,7 @@ def train_model(
         progress=progress,
         desc=name,
         lr_schedule=lr_schedule,
+        ema_decay=ema_decay,
     )
     hist.wall_s = time.perf_counter() - start
     return model, hist
