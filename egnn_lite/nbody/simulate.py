@@ -54,11 +54,6 @@ def frame_step(frame: int, record_every: int = PROTOCOL.record_every) -> int:
     return record_every * (frame + 1)
 
 
-def _pairs(N: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs i < j."""
-    return np.triu_indices(N, 1)
-
-
 class _Coulomb:
     """The force kernel on arrays laid out (N, n, B): particles, coordinates, trajectories.
 
@@ -68,7 +63,7 @@ class _Coulomb:
 
     def __init__(self, q: np.ndarray, force_limit: float | None, strength: float):
         self.N = q.shape[0]
-        self.I, self.J = _pairs(self.N)
+        self.I, self.J = np.triu_indices(self.N, 1)  # the pairs i < j
         self.qq = strength * q[self.I] * q[self.J]  # (P, B)
         self.force_limit = force_limit
 
