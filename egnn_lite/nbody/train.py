@@ -27,7 +27,7 @@ from ..models import EGNN, GNN, LinearBaseline, RadialField
 from ..training import History, fit
 from .data import NBodyData
 
-__all__ = ["MODELS", "PAPER_TABLE2", "LEARNING_RATES", "Batch", "make_batch", "build_model", "predict", "mse", "train_model"]
+__all__ = ["MODELS", "PAPER_TABLE2", "LEARNING_RATES", "Batch", "make_batch", "build_model", "predict", "mse", "time_reversed", "train_model"]
 
 MODELS = ("linear", "gnn", "radial_field", "egnn", "egnn_vel")
 # the paper's Table 2 (test MSE); "egnn" (no velocity vector) is not in the table
@@ -124,6 +124,19 @@ def mse(model: nn.Module, name: str, data: NBodyData, *, batch_size: int = 500) 
     return total / (len(data) * N_PARTICLES * 3)
 
 
+def time_reversed(data: NBodyData, frame: int = 30, target_frame: int = 40) -> NBodyData:
+    """The same trajectories run backwards: start at ``target_frame`` with -v, target ``frame``.
+
+    Newton's equations with these forces are time-reversible, so the state (x40, -v40) leads back
+    to x30 in the same 1,000 steps: a second training pair from every training trajectory, with no
+    new simulation. The integrator (symplectic Euler) reverses exactly only up to one dt^2 term per
+    step; re-simulating from (x40, -v40) recovers x30 with a mean squared error of about 5e-5, under
+    1 % of the models' errors (tests/test_nbody_train.py measures it).
+    """
+    (x0, v0), (x1, v1) = data.state(frame), data.state(target_frame)
+    return NBodyData(torch.stack([x1, x0], 1), torch.stack([-v1, -v0], 1), data.q, (frame, target_frame), f"{data.name} reversed")
+
+
 def train_model(
     name: str,
     train: NBodyData,
@@ -139,8 +152,17 @@ def train_model(
     lr_schedule: str | None = None,
     weight_decay: float = WEIGHT_DECAY,
     ema_decay: float | None = None,
+    time_reversal: bool = False,
 ) -> tuple[nn.Module, History]:
-    """Train ``name`` with Adam at the paper's learning rate; the model ends at its best validation epoch."""
+    """Train ``name`` with Adam at the paper's learning rate; the model ends at its best validation epoch.
+
+    ``time_reversal=True`` adds the time-reversed copy of every training trajectory (``time_reversed``).
+    """
+    if time_reversal:
+        rev = time_reversed(train)
+        train = NBodyData(torch.cat([train.x[:, [train.frame(30), train.frame(40)]], rev.x]),
+                          torch.cat([train.v[:, [train.frame(30), train.frame(40)]], rev.v]),
+                          torch.cat([train.q, rev.q]), (30, 40), f"{train.name} + reversed")
     torch.manual_seed(seed)
     model = build_model(name) if model is None else model
     lr = LEARNING_RATES[name] if lr is None else lr
