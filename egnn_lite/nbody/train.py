@@ -81,10 +81,14 @@ def _edge_inputs(b: Batch, with_projection: bool) -> Tensor:
 
 def build_model(name: str, *, hidden_nf: int = 64, n_layers: int = 4) -> nn.Module:
     """A fresh model for ``name`` (one of MODELS) with the paper's sizes by default."""
+    # coords_range=None: phi_x unbounded, as in the official code. The package's default bound
+    # (|phi_x| <= 1) caps the weight of x_i - x_j, but a Coulomb force needs q_i q_j / r^3, which
+    # is far above 1 in close encounters. Measured here (EGNN-vel, 300 epochs, cosine lr): with the
+    # bound, validation MSE stalled at 0.0091 (test 0.0087); without it, 0.0068 (test 0.0065).
     if name == "egnn_vel":
-        return EGNN(in_node_nf=1, hidden_nf=hidden_nf, out_node_nf=1, n_layers=n_layers, in_edge_nf=2)
+        return EGNN(in_node_nf=1, hidden_nf=hidden_nf, out_node_nf=1, n_layers=n_layers, in_edge_nf=2, coords_range=None)
     if name == "egnn":
-        return EGNN(in_node_nf=1, hidden_nf=hidden_nf, out_node_nf=1, n_layers=n_layers, in_edge_nf=3)
+        return EGNN(in_node_nf=1, hidden_nf=hidden_nf, out_node_nf=1, n_layers=n_layers, in_edge_nf=3, coords_range=None)
     if name == "gnn":
         return GNN(in_node_nf=1, hidden_nf=hidden_nf, out_node_nf=1, n_layers=n_layers, in_edge_nf=1)
     if name == "radial_field":
