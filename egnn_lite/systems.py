@@ -81,12 +81,6 @@ class SoftSpheres:
         s = species.long()
         return c[s.unsqueeze(2), s.unsqueeze(1)]
 
-    def forces(self, x: Tensor, species: Tensor) -> Tensor:
-        return soft_sphere_forces(x, species, self)
-
-    def graph(self, x: Tensor, species: Tensor) -> Tensor:
-        return interaction_graph(x, species, self)
-
 
 def _check_species(species: Tensor) -> None:
     if species.dim() != 2:

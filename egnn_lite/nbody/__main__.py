@@ -66,14 +66,11 @@ def _reproduce(args) -> int:
 
 
 def _evaluate(args) -> int:
-    model, meta = train.load_weights(args.model, args.weights) if args.checkpoint is None else (train.build_model(args.model), None)
-    if args.checkpoint is not None:
-        from ..training import load_checkpoint
-
-        meta = load_checkpoint(args.checkpoint, model)
-        if meta.get("model_name", args.model) != args.model:
-            print(f"{args.checkpoint} holds weights for {meta['model_name']!r}, not {args.model!r}", file=sys.stderr)
-            return 2
+    try:
+        model, _ = train.load_weights(args.model, args.weights) if args.checkpoint is None else train.load_model(args.model, args.checkpoint)
+    except (FileNotFoundError, ValueError) as err:
+        print(err, file=sys.stderr)
+        return 2
     d = data.load_file(args.data)
     print(f"{args.model} on {args.data} ({len(d)} trajectories): test MSE {train.mse(model, args.model, d):.5f}")
     return 0

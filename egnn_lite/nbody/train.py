@@ -16,16 +16,17 @@ The loss is the mean squared error of the predicted positions over particles and
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from ..graphs import fully_connected
 from ..models import EGNN, GNN, LinearBaseline, RadialField
-from ..training import History, fit
-from .data import NBodyData
+from ..training import History, fit, load_checkpoint, save_checkpoint
+from .data import DATA_DIR, NBodyData
+from .simulate import PROTOCOL
 
 __all__ = ["MODELS", "PAPER_TABLE2", "LEARNING_RATES", "Batch", "make_batch", "build_model", "predict", "mse", "time_reversed", "train_model"]
 
@@ -60,7 +61,7 @@ def _edges(B: int) -> Tensor:
     return _EDGES[B]
 
 
-def make_batch(data: NBodyData, idx=None, *, frame: int = 30, target_frame: int = 40) -> Batch:
+def make_batch(data: NBodyData, idx=None, *, frame: int = PROTOCOL.input_frame, target_frame: int = PROTOCOL.target_frame) -> Batch:
     """The trajectories ``idx`` (default all) at ``frame``, with the positions at ``target_frame`` as target."""
     d = data if idx is None else data[idx]
     x, v = d.state(frame)
@@ -128,7 +129,7 @@ def mse(model: nn.Module, name: str, data: NBodyData, *, batch_size: int = 500) 
     return total / (len(data) * N_PARTICLES * 3)
 
 
-def time_reversed(data: NBodyData, frame: int = 30, target_frame: int = 40) -> NBodyData:
+def time_reversed(data: NBodyData, frame: int = PROTOCOL.input_frame, target_frame: int = PROTOCOL.target_frame) -> NBodyData:
     """The same trajectories run backwards: start at ``target_frame`` with -v, target ``frame``.
 
     Newton's equations with these forces are time-reversible, so the state (x40, -v40) leads back
@@ -175,7 +176,6 @@ def train_model(
         b = make_batch(train, idx)
         return ((predict(m, name, b) - b.target) ** 2).mean()
 
-    start = time.perf_counter()
     hist = fit(
         model,
         loss,
@@ -192,7 +192,6 @@ def train_model(
         lr_schedule=lr_schedule,
         ema_decay=ema_decay,
     )
-    hist.wall_s = time.perf_counter() - start
     return model, hist
 
 
@@ -200,10 +199,6 @@ def train_model(
 # pretrained weights
 # --------------------------------------------------------------------------------------------
 
-from pathlib import Path  # noqa: E402
-
-from ..training import load_checkpoint, save_checkpoint  # noqa: E402
-from .data import DATA_DIR  # noqa: E402
 
 WEIGHTS_DIR = DATA_DIR / "weights"
 # epochs per model for `reproduce --retrain` (validated every 5 epochs, best validation epoch kept)
@@ -219,14 +214,19 @@ def save_weights(name: str, model: nn.Module, root: Path = WEIGHTS_DIR, **meta) 
     return save_checkpoint(weights_path(name, root), model, model_name=name, **meta)
 
 
-def load_weights(name: str, root: Path = WEIGHTS_DIR) -> tuple[nn.Module, dict]:
-    """A model built for ``name`` with the saved weights (loaded with weights_only=True), and its metadata."""
-    path = weights_path(name, root)
-    if not path.exists():
-        raise FileNotFoundError(f"no pretrained weights for {name!r} at {path}; train them with: python -m egnn_lite.nbody reproduce --models {name} --retrain")
+def load_model(name: str, path: str | Path) -> tuple[nn.Module, dict]:
+    """A model built for ``name`` with the weights in ``path`` (loaded with weights_only=True), and its metadata."""
     model = build_model(name)
     meta = load_checkpoint(path, model)
     if meta.get("model_name", name) != name:
         raise ValueError(f"{path} holds weights for {meta['model_name']!r}, not {name!r}")
     model.eval()
     return model, meta
+
+
+def load_weights(name: str, root: Path = WEIGHTS_DIR) -> tuple[nn.Module, dict]:
+    """The pretrained model ``name`` from ``root`` and its metadata."""
+    path = weights_path(name, root)
+    if not path.exists():
+        raise FileNotFoundError(f"no pretrained weights for {name!r} at {path}; train them with: python -m egnn_lite.nbody reproduce --models {name} --retrain")
+    return load_model(name, path)
