@@ -36,6 +36,12 @@ Where this code differs from the printed paper or from the paper's official code
   (x_i - x_j) / (||x_i - x_j|| + norm_constant), so that with the bound and ``"mean"`` a layer
   moves a point by at most coords_range, whatever the scale of the cloud. This does change
   Eq. 4's form.
+- Newton's third law (off by default; neither the paper nor its code has it): ``newton3=True``
+  symmetrises the coordinate weights, w_ij = (phi_x(m_ij) + phi_x(m_ji)) / 2
+  (``symmetric_pair_weights``), so that the pair updates C (x_i - x_j) w_ij are antisymmetric
+  and cancel in the sum over particles. With ``velocity_scale`` (a fixed number in place of
+  phi_v(h_i) in Eq. 7) the centre of mass then moves by exactly velocity_scale times the mean
+  initial velocity per layer: total momentum is conserved by construction (notebook 05).
 """
 
 from __future__ import annotations
@@ -53,6 +59,8 @@ __all__ = [
     "aggregate",
     "node_update",
     "velocity_update",
+    "reverse_edges",
+    "symmetric_pair_weights",
     "edge_inference",
     "relative_differences",
     "check_graph_inputs",
@@ -265,6 +273,34 @@ def velocity_update(
     return phi_v(h) * v_init + coordinate_sum(x_diff, phi_x_m, edge_index, h.shape[0], C)
 
 
+def reverse_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """For every edge (i, j), the position in ``edge_index`` of its reverse (j, i), shape (E,).
+
+    Raises ValueError when some edge has no reverse (a directed graph, e.g. a kNN graph).
+    """
+    i, j = edge_index
+    key = i * num_nodes + j
+    order = torch.argsort(key)
+    rev_key = j * num_nodes + i
+    pos = torch.searchsorted(key[order], rev_key).clamp_(max=key.numel() - 1)
+    rev = order[pos]
+    if key.numel() and not torch.equal(key[rev], rev_key):
+        missing = int((key[rev] != rev_key).sum())
+        raise ValueError(f"Newton's third law needs every edge (i, j) paired with (j, i); {missing} edges have no reverse")
+    return rev
+
+
+def symmetric_pair_weights(phi_x_m: Tensor, edge_index: Tensor, num_nodes: int) -> Tensor:
+    """w_ij = (phi_x(m_ij) + phi_x(m_ji)) / 2, the same weight for both directions of a pair.
+
+    m_ij and m_ji differ (phi_e reads h_i and h_j in order), so Eq. 4's weights are not symmetric
+    and the pair updates (x_i - x_j) phi_x(m_ij) and (x_j - x_i) phi_x(m_ji) need not cancel. With
+    w_ij = w_ji they do: what j pushes on i, i pushes back on j, as in Newton's third law. The
+    weights stay E(n)-invariant, since both messages are.
+    """
+    return 0.5 * (phi_x_m + phi_x_m[reverse_edges(edge_index, num_nodes)])
+
+
 # --------------------------------------------------------------------------------------------
 # the layer
 # --------------------------------------------------------------------------------------------
@@ -282,6 +318,20 @@ class _BoundedWeight(nn.Module):
 
     def extra_repr(self) -> str:
         return f"coords_range={self.coords_range}"
+
+
+class _Constant(nn.Module):
+    """h -> the same number for every node: phi_v with ``velocity_scale`` (no parameters)."""
+
+    def __init__(self, value: float):
+        super().__init__()
+        self.value = float(value)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return h.new_full((h.shape[0], 1), self.value)
+
+    def extra_repr(self) -> str:
+        return f"value={self.value}"
 
 
 class EGCL(nn.Module):
@@ -303,6 +353,11 @@ class EGCL(nn.Module):
         coords_range: bound on the coordinate weight phi_x(m_ij); ``None`` for unbounded.
         normalize: use (x_i - x_j) / (||x_i - x_j|| + norm_constant) in Eq. 4 / Eq. 7.
         norm_constant: the constant above.
+        newton3: symmetric coordinate weights w_ij = w_ji (``symmetric_pair_weights``), so that
+            the pair updates obey Newton's third law; every edge needs its reverse, and C must
+            be the same for both ends of every edge (``coords_agg="sum"``, or equal degrees).
+        velocity_scale: a fixed number used in place of phi_v(h_i) in Eq. 7 (same weight of
+            v_init for every particle). With ``newton3`` this conserves total momentum exactly.
 
     ``forward(h, x, edge_index, edge_attr=None, v=None)`` returns ``(h, x)``, or ``(h, x, v)``
     when the initial velocity ``v`` (v^init in Eq. 7) is given.
@@ -323,6 +378,8 @@ class EGCL(nn.Module):
         coords_range: float | None = 1.0,
         normalize: bool = False,
         norm_constant: float = 1.0,
+        newton3: bool = False,
+        velocity_scale: float | None = None,
     ):
         super().__init__()
         out_nf = in_nf if out_nf is None else out_nf
@@ -341,6 +398,10 @@ class EGCL(nn.Module):
         self.residual, self.coords_agg, self.update_coords = residual, coords_agg, update_coords
         self.infer_edges, self.coords_range = infer_edges, coords_range
         self.normalize, self.norm_constant = normalize, float(norm_constant)
+        if velocity_scale is not None and not isinstance(velocity_scale, (int, float)):
+            raise ValueError(f"velocity_scale must be a number or None, got {velocity_scale!r}")
+        self.newton3 = bool(newton3)
+        self.velocity_scale = None if velocity_scale is None else float(velocity_scale)
 
         # phi_e: (h_i, h_j, ||x_i - x_j||^2, a_ij) -> m_ij
         self.phi_e = MessageMLP(in_nf, edge_nf, hidden_nf, act)
@@ -355,8 +416,11 @@ class EGCL(nn.Module):
         if coords_range is not None:
             phi_x.append(_BoundedWeight(coords_range))
         self.phi_x = nn.Sequential(*phi_x)
-        # phi_v: h_i -> scalar multiplying v_i^init (Eq. 7)
-        self.phi_v = nn.Sequential(nn.Linear(in_nf, hidden_nf), act(), nn.Linear(hidden_nf, 1))
+        # phi_v: h_i -> scalar multiplying v_i^init (Eq. 7), or one fixed number for all particles
+        if self.velocity_scale is None:
+            self.phi_v = nn.Sequential(nn.Linear(in_nf, hidden_nf), act(), nn.Linear(hidden_nf, 1))
+        else:
+            self.phi_v = _Constant(self.velocity_scale)
         # phi_inf: m_ij -> logit of e_ij (Eq. 8)
         self.phi_inf = nn.Linear(hidden_nf, 1) if infer_edges else None
 
@@ -387,6 +451,11 @@ class EGCL(nn.Module):
                 x_diff = x_diff / (torch.sqrt(sq_dist) + self.norm_constant)
             C = self.C(edge_index, n_nodes, x)
             phi_x_m = self.phi_x(m_ij) if self.update_coords else m_ij.new_zeros(m_ij.shape[0], 1)
+            if self.newton3:
+                if isinstance(C, Tensor) and not torch.equal(C[edge_index[0]], C[edge_index[1]]):
+                    raise ValueError("Newton's third law needs the same C at both ends of every edge: use coords_agg='sum', "
+                                     "or a graph where every node has the same number of neighbours")
+                phi_x_m = symmetric_pair_weights(phi_x_m, edge_index, n_nodes)
             if v is not None:
                 v_out = velocity_update(self.phi_v, h, v, x_diff, phi_x_m, edge_index, C)  # Eq. 7
                 x = x + v_out
@@ -408,4 +477,6 @@ class EGCL(nn.Module):
         return (
             f"residual={self.residual}, coords_agg={self.coords_agg!r}, update_coords={self.update_coords}, "
             f"infer_edges={self.infer_edges}, coords_range={self.coords_range}, normalize={self.normalize}"
+            + (", newton3=True" if self.newton3 else "")
+            + (f", velocity_scale={self.velocity_scale}" if self.velocity_scale is not None else "")
         )

@@ -27,7 +27,8 @@ class EGNN(nn.Module):
     with v_init = v, and the model returns the last layer's velocity as well.
 
     Keyword arguments (``residual``, ``coords_agg``, ``update_coords``, ``infer_edges``,
-    ``coords_range``, ``normalize``, ``norm_constant``, ``act``) go to every layer; see ``EGCL``.
+    ``coords_range``, ``normalize``, ``norm_constant``, ``newton3``, ``velocity_scale``, ``act``) go to
+    every layer; see ``EGCL``.
     """
 
     def __init__(self, in_node_nf: int, hidden_nf: int, out_node_nf: int, n_layers: int, in_edge_nf: int = 0, **layer_kwargs):

@@ -36,6 +36,10 @@ PAPER_TABLE2 = {"linear": 0.0819, "gnn": 0.0107, "radial_field": 0.0104, "egnn":
 # the official README's learning rates (Linear and EGNN without velocities: the default 5e-4)
 LEARNING_RATES = {"linear": 5e-4, "gnn": 1e-3, "radial_field": 2e-4, "egnn": 5e-4, "egnn_vel": 5e-4}
 WEIGHT_DECAY = 1e-12  # the official default
+# The learning rate falls along a half cosine over the run. The official code keeps it constant for
+# 10,000 epochs; on a budget of a few hundred CPU epochs the cosine ends with small steps at the end
+# (EGNN-vel, 300 epochs, 3 seeds: best validation 0.0065-0.0072, test 0.0061-0.0067).
+LR_SCHEDULE = "cosine"
 N_PARTICLES = 5
 _EDGES: dict[int, Tensor] = {}
 
@@ -154,12 +158,14 @@ def train_model(
     seed: int = 0,
     progress: bool = True,
     model: nn.Module | None = None,
-    lr_schedule: str | None = None,
+    lr_schedule: str | None = LR_SCHEDULE,
     weight_decay: float = WEIGHT_DECAY,
     ema_decay: float | None = None,
     time_reversal: bool = False,
 ) -> tuple[nn.Module, History]:
     """Train ``name`` with Adam at the paper's learning rate; the model ends at its best validation epoch.
+
+    The learning rate follows ``lr_schedule`` (default: a half cosine down to 0 over ``epochs``).
 
     ``time_reversal=True`` adds the time-reversed copy of every training trajectory (``time_reversed``).
     """
