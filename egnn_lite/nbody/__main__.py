@@ -21,9 +21,9 @@ from . import data, train
 
 def _reproduce(args) -> int:
     names = args.models.split(",") if args.models else list(train.MODELS)
-    unknown = [n for n in names if n not in train.MODELS]
+    unknown = [n for n in names if n not in train.MODELS + train.VARIANTS]
     if unknown:
-        print(f"unknown model(s) {unknown}; choose from {', '.join(train.MODELS)}", file=sys.stderr)
+        print(f"unknown model(s) {unknown}; choose from {', '.join(train.MODELS + train.VARIANTS)}", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
     splits = {s: data.load_split(s) for s in data.SPLITS}
@@ -52,7 +52,7 @@ def _reproduce(args) -> int:
                 return 1
             val, test = train.mse(model, name, splits["valid"]), train.mse(model, name, splits["test"])
             source = "pretrained"
-        rows.append((name, train.PAPER_TABLE2[name], val, test, meta, source))
+        rows.append((name, train.PAPER_TABLE2.get(name), val, test, meta, source))
 
     print(f"\n{'model':<14} {'paper test':>10} {'valid MSE':>10} {'test MSE':>10} {'epochs':>7} {'best':>5} {'seed':>5} {'train time':>11}  weights")
     for name, paper, val, test, meta, source in rows:
@@ -61,7 +61,7 @@ def _reproduce(args) -> int:
         wall_s = f"{wall / 60:.1f} min" if wall is not None else "-"
         print(f"{name:<14} {paper_s:>10} {val:>10.4f} {test:>10.4f} {meta.get('epochs', '-'):>7} {meta.get('best_epoch', '-'):>5} "
               f"{meta.get('seed', '-'):>5} {wall_s:>11}  {source}")
-    print("\npaper: Table 2 of Satorras et al. (2021), 10,000 epochs on a GPU; 'egnn' (no velocity vector) is not in the table.")
+    print("\npaper: Table 2 of Satorras et al. (2021), 10,000 epochs on a GPU; 'egnn' (no velocity vector) and the variants are not in the table.")
     return 0
 
 
@@ -85,7 +85,8 @@ def main(argv=None) -> int:
     v = sub.add_parser("verify", help="regenerate in memory and compare with the manifest's checksums")
     v.add_argument("--root", default=str(data.DATA_DIR), help="folder holding manifest.json (default: %(default)s)")
     r = sub.add_parser("reproduce", help="Table 2: test MSE per model beside the paper's")
-    r.add_argument("--models", help=f"comma-separated, from {','.join(train.MODELS)} (default: all)")
+    r.add_argument("--models", help=f"comma-separated, from {','.join(train.MODELS)} (default: these, Table 2), "
+                                    f"or the variants of notebook 05: {','.join(train.VARIANTS)}")
     r.add_argument("--retrain", action="store_true", help="train instead of loading the pretrained weights")
     r.add_argument("--epochs", type=int, help="epochs (with --retrain; default per model: " + ", ".join(f"{k} {v}" for k, v in train.EPOCHS.items()) + ")")
     r.add_argument("--train", type=int, help="use the first N training trajectories (default all 3,000)")
@@ -95,7 +96,7 @@ def main(argv=None) -> int:
     r.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     e = sub.add_parser("evaluate", help="score a checkpoint on a dataset file (x, v, q, frames with 30 and 40)")
-    e.add_argument("--model", required=True, choices=train.MODELS)
+    e.add_argument("--model", required=True, choices=train.MODELS + train.VARIANTS)
     e.add_argument("--data", required=True, help="an .npz file in the format of data/nbody/ (see egnn_lite.nbody.data)")
     e.add_argument("--checkpoint", help="weights file (default: the pretrained weights of --model)")
     e.add_argument("--weights", default=str(train.WEIGHTS_DIR), help=argparse.SUPPRESS)

@@ -11,6 +11,14 @@ official code (main_nbody.py):
     radial_field  a_ij = [q_i q_j, ||x_i - x_j||^2], plus the velocity term phi_v(|v|) v
     linear        x + t v, one learned scalar t (starting at 0.7, as in the official code)
 
+Beyond Table 2 (notebook 05):
+
+    egnn_newton       egnn_vel with Newton's third law (symmetric pair weights) and phi_v fixed to
+                      1/4 (4 layers of a quarter time unit): total momentum conserved exactly
+    egnn_vel_rollout  egnn_vel that also predicts the velocities at frame 40, through one more
+                      Eq. 7 update (an equivariant vector), so that it can be applied again
+    gnn_rollout       gnn that also predicts the velocities (its 3 output features)
+
 The loss is the mean squared error of the predicted positions over particles and coordinates.
 """
 
@@ -23,36 +31,46 @@ import torch
 from torch import Tensor, nn
 
 from ..graphs import fully_connected
+from ..layers import EGCL
 from ..models import EGNN, GNN, LinearBaseline, RadialField
 from ..training import History, fit, load_checkpoint, save_checkpoint
 from .data import DATA_DIR, NBodyData
 from .simulate import PROTOCOL
 
-__all__ = ["MODELS", "PAPER_TABLE2", "LEARNING_RATES", "Batch", "make_batch", "build_model", "predict", "mse", "time_reversed", "train_model"]
+__all__ = ["MODELS", "VARIANTS", "ROLLOUT_MODELS", "PAPER_TABLE2", "LEARNING_RATES", "Batch", "make_batch", "build_model", "predict",
+           "predict_state", "mse", "rollout", "momentum_error", "time_reversed", "train_model", "StateEGNN"]
 
-MODELS = ("linear", "gnn", "radial_field", "egnn", "egnn_vel")
+MODELS = ("linear", "gnn", "radial_field", "egnn", "egnn_vel")  # Table 2
+VARIANTS = ("egnn_newton", "egnn_vel_rollout", "gnn_rollout")  # notebook 05
+ROLLOUT_MODELS = ("linear", "egnn_vel_rollout", "gnn_rollout")  # those that predict velocities too
 # the paper's Table 2 (test MSE); "egnn" (no velocity vector) is not in the table
 PAPER_TABLE2 = {"linear": 0.0819, "gnn": 0.0107, "radial_field": 0.0104, "egnn": None, "egnn_vel": 0.0071}
 # the official README's learning rates (Linear and EGNN without velocities: the default 5e-4)
-LEARNING_RATES = {"linear": 5e-4, "gnn": 1e-3, "radial_field": 2e-4, "egnn": 5e-4, "egnn_vel": 5e-4}
+LEARNING_RATES = {"linear": 5e-4, "gnn": 1e-3, "radial_field": 2e-4, "egnn": 5e-4, "egnn_vel": 5e-4,
+                  "egnn_newton": 5e-4, "egnn_vel_rollout": 5e-4, "gnn_rollout": 1e-3}
 WEIGHT_DECAY = 1e-12  # the official default
 # The learning rate falls along a half cosine over the run. The official code keeps it constant for
 # 10,000 epochs; on a budget of a few hundred CPU epochs the cosine ends with small steps at the end
 # (EGNN-vel, 300 epochs, 3 seeds: best validation 0.0065-0.0072, test 0.0061-0.0067).
 LR_SCHEDULE = "cosine"
 N_PARTICLES = 5
+HORIZON = (PROTOCOL.target_frame - PROTOCOL.input_frame) * PROTOCOL.record_every * PROTOCOL.dt  # 1.0 time unit
 _EDGES: dict[int, Tensor] = {}
 
 
 @dataclass
 class Batch:
-    """Trajectories stacked into one graph: x, v (B*5, 3), q (B*5,), edge_index (2, B*20), target (B*5, 3)."""
+    """Trajectories stacked into one graph: x, v (B*5, 3), q (B*5,), edge_index (2, B*20), target (B*5, 3).
+
+    ``target_v`` holds the velocities at the target frame (for the rollout models), or None.
+    """
 
     x: Tensor
     v: Tensor
     q: Tensor
     edge_index: Tensor
     target: Tensor
+    target_v: Tensor | None = None
 
     @property
     def num_graphs(self) -> int:
@@ -69,9 +87,12 @@ def make_batch(data: NBodyData, idx=None, *, frame: int = PROTOCOL.input_frame, 
     """The trajectories ``idx`` (default all) at ``frame``, with the positions at ``target_frame`` as target."""
     d = data if idx is None else data[idx]
     x, v = d.state(frame)
-    target = d.state(target_frame)[0] if target_frame in d.frames else torch.full_like(x, float("nan"))
+    if target_frame in d.frames:
+        target, target_v = (t.reshape(-1, 3) for t in d.state(target_frame))
+    else:
+        target, target_v = torch.full_like(x, float("nan")).reshape(-1, 3), None
     B = x.shape[0]
-    return Batch(x.reshape(-1, 3), v.reshape(-1, 3), d.q.reshape(-1).to(x.dtype), _edges(B), target.reshape(-1, 3))
+    return Batch(x.reshape(-1, 3), v.reshape(-1, 3), d.q.reshape(-1).to(x.dtype), _edges(B), target, target_v)
 
 
 def _edge_inputs(b: Batch, with_projection: bool) -> Tensor:
@@ -82,6 +103,28 @@ def _edge_inputs(b: Batch, with_projection: bool) -> Tensor:
         u = -diff / diff.norm(dim=1, keepdim=True)
         parts.append((b.v[i] * u).sum(dim=1, keepdim=True))
     return torch.cat(parts, dim=1)
+
+
+class StateEGNN(nn.Module):
+    """EGNN-vel that returns the whole state at the target frame: positions *and* velocities.
+
+    The stack is EGNN-vel (Eq. 7 in every layer, x_out its positions); one more EGCL, fed the
+    stack's h and x_out, gives the velocities: its Eq. 7 output phi_v(h_i) v_i^init +
+    C sum_j (x_i - x_j) phi_x(m_ij) is a rotated-never-translated vector, as a velocity must be.
+    With both, the model can be applied again to its own output (``rollout``).
+    """
+
+    def __init__(self, hidden_nf: int = 64, n_layers: int = 4, in_edge_nf: int = 2):
+        super().__init__()
+        self.egnn = EGNN(1, hidden_nf, hidden_nf, n_layers, in_edge_nf, coords_range=None)
+        self.velocity_head = EGCL(hidden_nf, hidden_nf, hidden_nf, in_edge_nf, coords_range=None)
+
+    def forward(self, h: Tensor, x: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None, v: Tensor | None = None):
+        if v is None:
+            raise ValueError("StateEGNN needs the initial velocities v")
+        h, x, _ = self.egnn(h, x, edge_index, edge_attr, v=v)
+        _, _, v_out = self.velocity_head(h, x, edge_index, edge_attr, v)
+        return h, x, v_out
 
 
 def build_model(name: str, *, hidden_nf: int = 64, n_layers: int = 4) -> nn.Module:
@@ -100,13 +143,22 @@ def build_model(name: str, *, hidden_nf: int = 64, n_layers: int = 4) -> nn.Modu
         return RadialField(hidden_nf=hidden_nf, n_layers=n_layers, in_edge_nf=2)
     if name == "linear":
         return LinearBaseline(t_init=0.7)
-    raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
+    if name == "egnn_newton":  # 4 layers x 1/4 time unit: the centre of mass moves by exactly HORIZON v_cm
+        return EGNN(in_node_nf=1, hidden_nf=hidden_nf, out_node_nf=1, n_layers=n_layers, in_edge_nf=2, coords_range=None,
+                    newton3=True, velocity_scale=HORIZON / n_layers)
+    if name == "egnn_vel_rollout":
+        return StateEGNN(hidden_nf, n_layers, 2)
+    if name == "gnn_rollout":  # its 3 output features are the velocities
+        return GNN(in_node_nf=1, hidden_nf=hidden_nf, out_node_nf=3, n_layers=n_layers, in_edge_nf=1)
+    raise ValueError(f"unknown model {name!r}; choose from {MODELS + VARIANTS}")
 
 
 def predict(model: nn.Module, name: str, b: Batch) -> Tensor:
     """The predicted positions at the target frame, (B*5, 3)."""
+    if name in ROLLOUT_MODELS:
+        return predict_state(model, name, b)[0]
     ones = torch.ones(b.x.shape[0], 1, dtype=b.x.dtype)
-    if name == "egnn_vel":
+    if name in ("egnn_vel", "egnn_newton"):
         return model(b.v.norm(dim=1, keepdim=True), b.x, b.edge_index, _edge_inputs(b, False), v=b.v)[1]
     if name == "egnn":
         return model(ones, b.x, b.edge_index, _edge_inputs(b, True))[1]
@@ -115,22 +167,95 @@ def predict(model: nn.Module, name: str, b: Batch) -> Tensor:
         return model(ones, b.x, b.edge_index, (b.q[i] * b.q[j]).unsqueeze(1), v=b.v)[1]
     if name == "radial_field":
         return model(ones, b.x, b.edge_index, _edge_inputs(b, False), v=b.v)[1]
+    raise ValueError(f"unknown model {name!r}; choose from {MODELS + VARIANTS}")
+
+
+def predict_state(model: nn.Module, name: str, b: Batch) -> tuple[Tensor, Tensor]:
+    """Predicted positions and velocities at the target frame, each (B*5, 3), for ROLLOUT_MODELS.
+
+    The Linear baseline keeps the velocities as they are (no forces): the reference rollout.
+    """
+    ones = torch.ones(b.x.shape[0], 1, dtype=b.x.dtype)
     if name == "linear":
-        return model(ones, b.x, b.edge_index, v=b.v)[1]
-    raise ValueError(f"unknown model {name!r}; choose from {MODELS}")
+        _, x, v = model(ones, b.x, b.edge_index, v=b.v)
+        return x, v
+    if name == "egnn_vel_rollout":
+        _, x, v = model(b.v.norm(dim=1, keepdim=True), b.x, b.edge_index, _edge_inputs(b, False), v=b.v)
+        return x, v
+    if name == "gnn_rollout":
+        i, j = b.edge_index
+        h, x, _ = model(ones, b.x, b.edge_index, (b.q[i] * b.q[j]).unsqueeze(1), v=b.v)
+        return x, h
+    raise ValueError(f"{name!r} predicts positions only; models that predict velocities too: {ROLLOUT_MODELS}")
 
 
-def mse(model: nn.Module, name: str, data: NBodyData, *, batch_size: int = 500) -> float:
-    """Test-style MSE of the positions at frame 40 over a whole dataset (no gradients)."""
+_STATE_LOSS = ("egnn_vel_rollout", "gnn_rollout")  # trained on positions and velocities
+
+
+def _loss(model: nn.Module, name: str, b: Batch, with_velocity: bool | None = None, reduction: str = "mean") -> Tensor:
+    """Squared error of the positions, plus that of the velocities (default: for the rollout models)."""
+    reduce = torch.mean if reduction == "mean" else torch.sum
+    if (name in _STATE_LOSS) if with_velocity is None else with_velocity:
+        x, v = predict_state(model, name, b)
+        return reduce((x - b.target) ** 2) + reduce((v - b.target_v) ** 2)
+    return reduce((predict(model, name, b) - b.target) ** 2)
+
+
+def mse(model: nn.Module, name: str, data: NBodyData, *, batch_size: int = 500, with_velocity: bool = False) -> float:
+    """Test-style MSE of the positions at frame 40 over a whole dataset (no gradients).
+
+    ``with_velocity=True`` (rollout models) adds the MSE of the predicted velocities: their
+    training loss, which their validation uses too.
+    """
     was_training = model.training
     model.eval()
     total = 0.0
     with torch.no_grad():
         for start in range(0, len(data), batch_size):
             b = make_batch(data, slice(start, start + batch_size))
-            total += ((predict(model, name, b) - b.target) ** 2).sum().item()
+            total += _loss(model, name, b, with_velocity, reduction="sum").item()
     model.train(was_training)
     return total / (len(data) * N_PARTICLES * 3)
+
+
+def rollout(model: nn.Module, name: str, data: NBodyData, frames=None, *, batch_size: int = 500) -> Tensor:
+    """Apply a model to its own output: frame 30 -> 40 -> 50 ... ; positions (B, K, 5, 3) at ``frames``.
+
+    ``frames`` (default: every stored frame after the input frame, 10 apart) must be 10 apart; the
+    model starts from the true state at the frame before the first and never sees the truth again.
+    """
+    step = PROTOCOL.target_frame - PROTOCOL.input_frame
+    frames = tuple(f for f in data.frames if f > data.frames[0]) if frames is None else tuple(frames)
+    start = frames[0] - step
+    if any(b - a != step for a, b in zip((start,) + frames, frames)):
+        raise ValueError(f"rollout frames must be {step} apart, got {frames}")
+    x, v = data.state(start)
+    was_training = model.training
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for lo in range(0, len(data), batch_size):
+            xs, vs, q = x[lo:lo + batch_size], v[lo:lo + batch_size], data.q[lo:lo + batch_size]
+            B = xs.shape[0]
+            traj = []
+            for _ in frames:
+                b = Batch(xs.reshape(-1, 3), vs.reshape(-1, 3), q.reshape(-1).to(xs.dtype), _edges(B), xs.reshape(-1, 3))
+                x_new, v_new = predict_state(model, name, b)
+                xs, vs = x_new.reshape(B, N_PARTICLES, 3), v_new.reshape(B, N_PARTICLES, 3)
+                traj.append(xs)
+            out.append(torch.stack(traj, 1))
+    model.train(was_training)
+    return torch.cat(out)
+
+
+def momentum_error(x_in: Tensor, v_in: Tensor, x_out: Tensor, horizon: float = HORIZON) -> Tensor:
+    """Per trajectory, |sum_i (x_out_i - x_in_i) - horizon sum_i v_in_i|: how far the centre of mass strays.
+
+    With equal masses and pair forces that cancel (Newton's third law) the total momentum is
+    constant, so the centre of mass moves by exactly horizon times its initial velocity.
+    Inputs (B, 5, 3); output (B,).
+    """
+    return ((x_out - x_in).sum(-2) - horizon * v_in.sum(-2)).norm(dim=-1)
 
 
 def time_reversed(data: NBodyData, frame: int = PROTOCOL.input_frame, target_frame: int = PROTOCOL.target_frame) -> NBodyData:
@@ -177,16 +302,17 @@ def train_model(
     torch.manual_seed(seed)
     model = build_model(name) if model is None else model
     lr = LEARNING_RATES[name] if lr is None else lr
+    if name in _STATE_LOSS and make_batch(train, [0]).target_v is None:
+        raise ValueError(f"{name} learns velocities too: the training data needs frame {PROTOCOL.target_frame}'s velocities")
 
     def loss(m: nn.Module, idx: Tensor) -> Tensor:
-        b = make_batch(train, idx)
-        return ((predict(m, name, b) - b.target) ** 2).mean()
+        return _loss(m, name, make_batch(train, idx))
 
     hist = fit(
         model,
         loss,
         len(train),
-        val_loss=lambda m: mse(m, name, valid),
+        val_loss=lambda m: mse(m, name, valid, with_velocity=name in _STATE_LOSS),
         epochs=epochs,
         lr=lr,
         batch_size=batch_size,
@@ -208,7 +334,8 @@ def train_model(
 
 WEIGHTS_DIR = DATA_DIR / "weights"
 # epochs per model for `reproduce --retrain` (validated every 5 epochs, best validation epoch kept)
-EPOCHS = {"linear": 20, "gnn": 300, "radial_field": 300, "egnn": 300, "egnn_vel": 300}
+EPOCHS = {"linear": 20, "gnn": 300, "radial_field": 300, "egnn": 300, "egnn_vel": 300,
+          "egnn_newton": 300, "egnn_vel_rollout": 300, "gnn_rollout": 300}
 
 
 def weights_path(name: str, root: Path = WEIGHTS_DIR) -> Path:
