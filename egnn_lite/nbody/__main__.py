@@ -39,7 +39,8 @@ def _reproduce(args) -> int:
             model, hist = train.train_model(name, trainset, splits["valid"], epochs=epochs, seed=args.seed, progress=not args.no_progress)
             val, test = train.mse(model, name, splits["valid"]), train.mse(model, name, splits["test"])
             meta = dict(epochs=epochs, best_epoch=hist.best_epoch, seed=args.seed, val_mse=val, test_mse=test, wall_s=hist.wall_s,
-                        n_train=n_train, lr=train.LEARNING_RATES[name], lr_schedule=train.LR_SCHEDULE, torch=str(torch.__version__))
+                        n_train=n_train, lr=train.LEARNING_RATES[name], lr_schedule=train.LR_SCHEDULE, torch=str(torch.__version__),
+                        history=dict(train_loss=hist.train_loss, val_epochs=hist.val_epochs, val_loss=hist.val_loss))
             if args.save:
                 path = train.save_weights(name, model, args.weights, **meta)
                 print(f"saved {path}")
