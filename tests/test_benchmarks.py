@@ -58,3 +58,20 @@ def test_bench_edges_quick_prints_the_table():
     assert rows[0][1:3] == ["complete", "90.0"] and rows[1][1:5] == ["complete", "+", "e_ij", "90.0"] and rows[2][1:3] == ["radius", "1"]
     assert len(rows[1]) == 4 + 5 + 4  # seed, "complete + e_ij" (3 words), 5 figures, the AUCs of 4 layers
     assert "with e_ij / without, per seed:" in out and "closeness" in out
+
+
+def test_bench_nbody_parts_print_their_tables(tmp_path):
+    out = run("bench_nbody.py", "speed", "--quick", "--steps", "1")
+    assert out.startswith("egnn_lite N-body benchmark: training speed of EGNN-vel")
+    assert "egnn_lite" in out and "trajectories/s" in out and "official code: not measured: pass --official PATH" in out
+    out = run("bench_nbody.py", "accuracy", "--quick", "--seeds", "2", "--epochs", "1", "--no-progress")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["egnn_vel"]]
+    assert [r[1] for r in rows] == ["0", "1"] and "test over 2 seeds: median" in out and "paper 0.0071" in out
+    sweep = tmp_path / "sweep.json"
+    out = run("bench_nbody.py", "sweep", "--quick", "--models", "gnn", "--sizes", "100,200", "--steps", "2", "--no-progress", "--out", str(sweep))
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["gnn"]]
+    assert [r[1:3] for r in rows] == [["100", "2"], ["200", "1"]]
+    import json
+
+    saved = json.loads(sweep.read_text())
+    assert saved["sizes"] == [100, 200] and len(saved["test"]["gnn"]) == 2 and saved["steps"] == 2

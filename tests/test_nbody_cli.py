@@ -47,3 +47,18 @@ def test_load_file_checks_the_format(tmp_path):
         load_file(tmp_path / "shape.npz")
     with pytest.raises(DatasetError, match="does not exist"):
         load_file(tmp_path / "nothing.npz")
+
+
+def test_the_shipped_weights_load_and_score_as_recorded(capsys):
+    """Every model's weights in data/nbody/weights load (weights_only) and give the test MSE stored beside them."""
+    from egnn_lite.nbody.train import MODELS, VARIANTS, load_weights
+
+    for name in MODELS + VARIANTS:
+        _, meta = load_weights(name)
+        assert meta["model_name"] == name and len(meta["history"]["val_loss"]) == len(meta["history"]["val_epochs"]) > 0
+    assert main(["reproduce", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split()[:1] and line.split()[0] in MODELS}
+    assert set(rows) == set(MODELS) and all(r[-1] == "pretrained" for r in rows.values())
+    for name, row in rows.items():
+        assert float(row[3]) == pytest.approx(load_weights(name)[1]["test_mse"], abs=6e-5)  # printed with 4 decimals

@@ -123,7 +123,7 @@ class StateEGNN(nn.Module):
         if v is None:
             raise ValueError("StateEGNN needs the initial velocities v")
         h, x, _ = self.egnn(h, x, edge_index, edge_attr, v=v)
-        _, _, v_out = self.velocity_head(h, x, edge_index, edge_attr, v)
+        _, _, v_out = self.velocity_head.propagate(h, x, edge_index, edge_attr, v)  # inputs checked by the stack
         return h, x, v_out
 
 
@@ -223,6 +223,8 @@ def rollout(model: nn.Module, name: str, data: NBodyData, frames=None, *, batch_
 
     ``frames`` (default: every stored frame after the input frame, 10 apart) must be 10 apart; the
     model starts from the true state at the frame before the first and never sees the truth again.
+    A trajectory whose predicted state stops being finite is NaN from then on (count them with
+    ``torch.isnan``); the others go on.
     """
     step = PROTOCOL.target_frame - PROTOCOL.input_frame
     frames = tuple(f for f in data.frames if f > data.frames[0]) if frames is None else tuple(frames)
@@ -236,12 +238,17 @@ def rollout(model: nn.Module, name: str, data: NBodyData, frames=None, *, batch_
     with torch.no_grad():
         for lo in range(0, len(data), batch_size):
             xs, vs, q = x[lo:lo + batch_size], v[lo:lo + batch_size], data.q[lo:lo + batch_size]
-            B = xs.shape[0]
             traj = []
             for _ in frames:
-                b = Batch(xs.reshape(-1, 3), vs.reshape(-1, 3), q.reshape(-1).to(xs.dtype), _edges(B), xs.reshape(-1, 3))
-                x_new, v_new = predict_state(model, name, b)
-                xs, vs = x_new.reshape(B, N_PARTICLES, 3), v_new.reshape(B, N_PARTICLES, 3)
+                alive = torch.isfinite(xs).all(dim=(1, 2)) & torch.isfinite(vs).all(dim=(1, 2))
+                nxt_x, nxt_v = torch.full_like(xs, float("nan")), torch.full_like(vs, float("nan"))
+                B = int(alive.sum())
+                if B:  # a trajectory whose prediction blew up stays NaN from then on; the others go on
+                    xa, va, qa = xs[alive], vs[alive], q[alive]
+                    b = Batch(xa.reshape(-1, 3), va.reshape(-1, 3), qa.reshape(-1).to(xs.dtype), _edges(B), xa.reshape(-1, 3))
+                    x_new, v_new = predict_state(model, name, b)
+                    nxt_x[alive], nxt_v[alive] = x_new.reshape(B, N_PARTICLES, 3), v_new.reshape(B, N_PARTICLES, 3)
+                xs, vs = nxt_x, nxt_v
                 traj.append(xs)
             out.append(torch.stack(traj, 1))
     model.train(was_training)
