@@ -10,6 +10,15 @@ from egnn_lite.layers import coefficient_C, coordinate_sum, reverse_edges
 pytestmark = pytest.mark.usefixtures("lenient_exercises")
 
 
+def assert_named(exercise_id, answer, words):
+    """A stub is "not attempted"; a mistake is "not yet", with ``words`` in the reason."""
+    status, message = verdict(exercise_id, answer)
+    if words is None:
+        assert status == "not attempted"
+    else:
+        assert status == "not yet" and words in message, message
+
+
 # ---------------------------------------------------------------- 5.1 one step of Eq. 7
 
 
@@ -32,11 +41,14 @@ def eq7_loops(s, v, x, ei, w):
     return x_new, v_new
 
 
+def assert_correct(exercise_id, answers, words):
+    for answer in answers:
+        status, message = verdict(exercise_id, answer)
+        assert status == "correct" and words in message, message
+
+
 def test_eq7_step_correct():
-    for answer in (eq7, eq7_loops):
-        status, message = verdict("5.1", answer)
-        assert status == "correct", message
-        assert "permutation" in message
+    assert_correct("5.1", (eq7, eq7_loops), "permutation")
 
 
 @pytest.mark.parametrize(
@@ -56,11 +68,7 @@ def test_eq7_step_correct():
     ],
 )
 def test_eq7_step_mistakes_are_named(answer, words):
-    status, message = verdict("5.1", answer)
-    if words is None:
-        assert status == "not attempted"
-    else:
-        assert status == "not yet" and words in message, message
+    assert_named("5.1", answer, words)
 
 
 def test_eq7_step_right_on_the_input_but_not_equivariant_is_caught():
@@ -91,10 +99,7 @@ def sym_loops(w, ei):
 
 
 def test_newton3_correct():
-    for answer in (sym, sym_loops):
-        status, message = verdict("5.2", answer)
-        assert status == "correct", message
-        assert "cancel" in message
+    assert_correct("5.2", (sym, sym_loops), "cancel")
 
 
 @pytest.mark.parametrize(
@@ -111,19 +116,14 @@ def test_newton3_correct():
     ],
 )
 def test_newton3_mistakes_are_named(answer, words):
-    status, message = verdict("5.2", answer)
-    if words is None:
-        assert status == "not attempted"
-    else:
-        assert status == "not yet" and words in message, message
+    assert_named("5.2", answer, words)
 
 
 # ---------------------------------------------------------------- 5.3 time-reversed pairs
 
 
 def test_reversed_pair_correct():
-    status, message = verdict("5.3", lambda x30, v30, x40, v40: (x40, -v40, x30))
-    assert status == "correct", message
+    assert_correct("5.3", [lambda x30, v30, x40, v40: (x40, -v40, x30)], "backwards")
 
 
 @pytest.mark.parametrize(
@@ -140,8 +140,4 @@ def test_reversed_pair_correct():
     ],
 )
 def test_reversed_pair_mistakes_are_named(answer, words):
-    status, message = verdict("5.3", answer)
-    if words is None:
-        assert status == "not attempted"
-    else:
-        assert status == "not yet" and words in message, message
+    assert_named("5.3", answer, words)
