@@ -14,13 +14,13 @@ Three parts, each printing its figures (nothing here is asserted):
                --time-reversal adds the time-reversed training pairs (egnn_lite.nbody.train.time_reversed)
     sweep      data efficiency (the paper's Fig. 2, on this CPU): test MSE against the number of training
                trajectories for EGNN-vel and GNN, with the same number of optimiser steps at every size;
-               --out writes the figures as JSON (notebook 05 plots data/nbody/results/sweep.json)
+               --out writes the figures as JSON (notebook 05 plots data/nbody/results/sweep_*.json)
 
 Usage:
 
-    python benchmarks/bench_nbody.py speed --official path/to/egnn      # about 3 minutes
+    python benchmarks/bench_nbody.py speed --official path/to/egnn      # about 2 minutes
     python benchmarks/bench_nbody.py accuracy --models egnn_vel --seeds 3   # about 6 min per run and thread
-    python benchmarks/bench_nbody.py sweep --out data/nbody/results/sweep.json   # about 40 CPU-minutes
+    python benchmarks/bench_nbody.py sweep --models gnn --out data/nbody/results/sweep_gnn.json   # about 20-30 min per model and core
     python benchmarks/bench_nbody.py speed --quick                       # smoke tests: seconds
 """
 
