@@ -47,6 +47,20 @@ def assert_correct(exercise_id, answers, words):
         assert status == "correct" and words in message, message
 
 
+def into_sender(s, v, x, ei, w):
+    N = x.shape[0]
+    pair = torch.zeros_like(x).index_add_(0, ei[1], (x[ei[0]] - x[ei[1]]) * w)
+    C = 1.0 / torch.bincount(ei[1], minlength=N).clamp(min=1).to(x.dtype).unsqueeze(1)
+    return x + s * v + C * pair, s * v + C * pair
+
+
+def no_floor(s, v, x, ei, w):
+    N = x.shape[0]
+    pair = torch.zeros_like(x).index_add_(0, ei[0], (x[ei[0]] - x[ei[1]]) * w)
+    v_new = s * v + pair / torch.bincount(ei[0], minlength=N).to(x.dtype).unsqueeze(1)
+    return x + v_new, v_new
+
+
 def test_eq7_step_correct():
     assert_correct("5.1", (eq7, eq7_loops), "permutation")
 
@@ -56,6 +70,10 @@ def test_eq7_step_correct():
     [
         (lambda s, v, x, ei, w: eq7(s, v, x, ei, w, sign=-1.0), "wrong sign"),
         (lambda s, v, x, ei, w: eq7(s, v, x, ei, w, C=1.0), "C is missing"),
+        (lambda s, v, x, ei, w: eq7(s, v, x, ei, w, C=1.0, sign=-1.0), "two things"),
+        (lambda s, v, x, ei, w: eq7(s, v, x, ei, w, C=coefficient_C(ei.flip(0), x.shape[0], "mean", x.dtype)), "edges *into* node i"),
+        (into_sender, "its sender"),
+        (no_floor, "clamp(min=1)"),
         (lambda s, v, x, ei, w: eq7(s, v, x, ei, w, C=1.0 / 6), "number of neighbours of node i"),
         (lambda s, v, x, ei, w: eq7(s, v, x, ei, 0 * w), "pair sum"),
         (lambda s, v, x, ei, w: eq7(0 * s, v, x, ei, w), "phi_v(h_i) v_init is missing"),
@@ -134,8 +152,8 @@ def test_reversed_pair_correct():
         (lambda x30, v30, x40, v40: (x40, v30, x30), "start from -v40"),
         (lambda x30, v30, x40, v40: (x30, -v30, x40), "forward pair"),
         (lambda x30, v30, x40, v40: (-x40, -v40, -x30), "x stays x"),
-        (lambda x30, v30, x40, v40: (x40, -v40, x40), "x_target"),
-        (lambda x30, v30, x40, v40: (x40, -v40), "three tensors"),
+        (lambda x30, v30, x40, v40: (x40, -v40, x40), "x_target is not"),
+        (lambda x30, v30, x40, v40: (x40, -v40), "a tuple of 2"),
         (stub, None),
     ],
 )

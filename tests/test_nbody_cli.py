@@ -21,7 +21,9 @@ def test_reproduce_trains_saves_reloads_and_evaluates(tmp_path, capsys):
     reloaded = next(line.split() for line in again.splitlines() if line.startswith("egnn_vel"))
     assert reloaded[-1] == "pretrained" and reloaded[2:4] == rows["egnn_vel"][2:4]  # same valid and test MSE
     assert main(["evaluate", "--model", "egnn_vel", "--checkpoint", str(w / "egnn_vel.pt"), "--data", str(DATA_DIR / "charged5_test.npz")]) == 0
-    assert f"test MSE {float(rows['egnn_vel'][3]):.4f}" in capsys.readouterr().out
+    assert f"MSE of the positions at frame 40 {float(rows['egnn_vel'][3]):.4f}" in capsys.readouterr().out
+    assert main(["evaluate", "--model", "egnn_vel", "--checkpoint", str(w / "egnn_vel.pt"), "--data", str(tmp_path / "none.npz")]) == 2
+    assert "does not exist" in capsys.readouterr().err
 
 
 def test_reproduce_says_how_to_get_missing_weights(tmp_path, capsys):

@@ -25,9 +25,13 @@ def _close(a: Tensor, b: Tensor, tol: float = 1e-10) -> bool:
     return a.shape == b.shape and bool(((a - b).abs().max() <= tol * b.abs().max().clamp_min(1.0)).item())
 
 
+def _describe(out) -> str:
+    return f"a {type(out).__name__} of {len(out)}" if isinstance(out, (tuple, list)) else f"a {type(out).__name__}"
+
+
 def _pair(out, name: str, shape: tuple) -> tuple[Tensor, Tensor]:
     if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise Incorrect(f"{name} should return two tensors, (x_new, v_new); got {type(out).__name__}")
+        raise Incorrect(f"{name} should return two tensors, (x_new, v_new); got {_describe(out)}")
     return tensor_answer(out[0], f"{name}[0] (x_new)", shape), tensor_answer(out[1], f"{name}[1] (v_new)", shape)
 
 
@@ -42,6 +46,14 @@ def _eq7(phi_v_h: Tensor, v_init: Tensor, x: Tensor, ei: Tensor, w: Tensor, C) -
     return x + v_new, v_new
 
 
+def _eq7_into_sender(phi_v_h: Tensor, v_init: Tensor, x: Tensor, ei: Tensor, w: Tensor) -> tuple[Tensor, Tensor]:
+    """The common slip: each edge's term (x_i - x_j) w_ij summed onto j instead of i."""
+    N = x.shape[0]
+    pair = torch.zeros_like(x).index_add_(0, ei[1], (x[ei[0]] - x[ei[1]]) * w)
+    v_new = phi_v_h * v_init + coefficient_C(ei.flip(0), N, "mean", x.dtype) * pair
+    return x + v_new, v_new
+
+
 @exercise("5.1", "one step of Eq. 7, the velocity extension")
 def check_eq7_step(eq7_step) -> str:
     N = 7
@@ -53,7 +65,13 @@ def check_eq7_step(eq7_step) -> str:
     v = torch.randn(N, 3, generator=gen, dtype=F64)
     s = torch.rand(N, 1, generator=gen, dtype=F64) + 0.5
     w = torch.randn(ei.shape[1], 1, generator=gen, dtype=F64)
-    got_x, got_v = _pair(eq7_step(s.clone(), v.clone(), x.clone(), ei.clone(), w.clone()), "eq7_step(phi_v_h, v_init, x, edge_index, w)", (N, 3))
+    out = eq7_step(s.clone(), v.clone(), x.clone(), ei.clone(), w.clone())
+    if isinstance(out, (tuple, list)) and len(out) == 2 and all(isinstance(t, Tensor) and t.shape == (N, 3) for t in out):
+        bad = ~(torch.isfinite(out[0]).all(1) & torch.isfinite(out[1]).all(1))
+        if bad.any() and bad.nonzero().flatten().tolist() == [N - 1]:
+            raise Incorrect(f"node {N - 1} has no neighbours and came out NaN or inf: its C = 1/0. Count the neighbours "
+                            "with a floor of 1 (clamp(min=1)); its pair sum is empty anyway, so it moves by phi_v v only")
+    got_x, got_v = _pair(out, "eq7_step(phi_v_h, v_init, x, edge_index, w)", (N, 3))
     C = coefficient_C(ei, N, "mean", F64)
     want_x, want_v = _eq7(s, v, x, ei, w, C)
     if _close(got_x, want_x) and _close(got_v, want_v):
@@ -67,6 +85,9 @@ def check_eq7_step(eq7_step) -> str:
                 f"and pass the harness with x -> Qx + g, v -> Qv (rotation, reflection, translation, permutation; worst error {report.worst():.0e}).")
     diagnoses = [
         (_eq7(s, v, x, ei, -w, C), "the pair term has the wrong sign: Eq. 7 sums (x_i - x_j) phi_x(m_ij), x_i minus its neighbour"),
+        (_eq7(s, v, x, ei, -w, 1.0), "two things: the pair term has the wrong sign (Eq. 7 sums (x_i - x_j) phi_x(m_ij)), and C is missing (1 over each node's number of neighbours)"),
+        (_eq7(s, v, x, ei, w, coefficient_C(ei.flip(0), N, "mean", F64)), "C counts the edges *into* node i (edge_index[0] is the receiver); you counted the edges out of it (edge_index[1])"),
+        (_eq7_into_sender(s, v, x, ei, w), "the sum goes to the receiving node i = edge_index[0]; you added each edge's term to its sender j = edge_index[1]"),
         (_eq7(s, v, x, ei, w, 1.0), "C is missing: Eq. 7 multiplies the sum by C = 1/(M - 1), here 1 over each node's number of neighbours"),
         (_eq7(s, v, x, ei, w, 1.0 / (N - 1)), "C is 1 over the number of neighbours of node i (the edges into i), not 1/(N - 1) for the whole graph"),
         (_eq7(s, v, x, ei, torch.zeros_like(w), C), "only phi_v(h) v_init: the pair sum C sum_j (x_i - x_j) phi_x(m_ij) is missing"),
@@ -135,7 +156,7 @@ def check_reversed_pair(reversed_pair) -> str:
     x30, v30, x40, v40 = (torch.randn(4, 5, 3, generator=gen, dtype=F64) for _ in range(4))
     out = reversed_pair(x30.clone(), v30.clone(), x40.clone(), v40.clone())
     if not isinstance(out, (tuple, list)) or len(out) != 3:
-        raise Incorrect(f"reversed_pair should return three tensors (x_start, v_start, x_target); got {type(out).__name__}")
+        raise Incorrect(f"reversed_pair should return three tensors (x_start, v_start, x_target); got {_describe(out)}")
     got = [tensor_answer(t, f"reversed_pair(...)[{k}]", (4, 5, 3)) for k, t in enumerate(out)]
     want = [x40, -v40, x30]
     if all(_close(g, w_) for g, w_ in zip(got, want)):
@@ -152,4 +173,6 @@ def check_reversed_pair(reversed_pair) -> str:
             raise Incorrect(reason)
     names = ("x_start", "v_start", "x_target")
     bad = [nm for nm, g, w_ in zip(names, got, want) if not _close(g, w_)]
-    raise Incorrect(f"{', '.join(bad)} differ from (x40, -v40, x30)")
+    verb = "is" if len(bad) == 1 else "are"
+    raise Incorrect(f"{' and '.join(bad)} {verb} not what the backward run needs: where does it start (which frame), "
+                    "with which velocity, and where must it end?")

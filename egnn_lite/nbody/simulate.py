@@ -33,7 +33,7 @@ __all__ = ["Protocol", "PROTOCOL", "coulomb_forces", "simulate", "initial_state"
 
 @dataclass(frozen=True)
 class Protocol:
-    """The paper's N-body settings (see ../shared/paper-protocol.md in the project notes and Sec. 5.1)."""
+    """The paper's N-body settings (Sec. 5.1, and the official generator in github.com/vgsatorras/egnn)."""
 
     n_particles: int = 5
     dim: int = 3
