@@ -100,6 +100,7 @@ def fit(
     desc: str = "training",
     lr_schedule: str | None = None,
     ema_decay: float | None = None,
+    grad_clip: float | None = None,
 ) -> History:
     """Train ``model`` with Adam; see the module docstring. Returns a ``History``.
 
@@ -107,7 +108,8 @@ def fit(
     ``lr_schedule="cosine"`` lowers the learning rate from ``lr`` to 0 along a half cosine over
     ``epochs`` (stepped once per epoch); ``None`` keeps it constant. With ``ema_decay`` (e.g.
     0.999), an exponential moving average of the weights is kept after every step, and it is the
-    average that is validated, kept as the best state and returned (Polyak averaging).
+    average that is validated, kept as the best state and returned (Polyak averaging). With
+    ``grad_clip``, the gradient's global norm is clipped to that value before each step.
     """
     if not isinstance(n_train, int) or n_train < 1:
         raise ValueError(f"n_train must be a positive integer, got {n_train!r}")
@@ -118,6 +120,8 @@ def fit(
         raise ValueError(f"patience must be a positive integer or None, got {patience!r}")
     if ema_decay is not None and not 0.0 < ema_decay < 1.0:
         raise ValueError(f"ema_decay must be in (0, 1) or None, got {ema_decay!r}")
+    if grad_clip is not None and not grad_clip > 0:
+        raise ValueError(f"grad_clip must be positive or None, got {grad_clip!r}")
     if lr_schedule not in (None, "cosine"):
         raise ValueError(f"lr_schedule must be None or 'cosine', got {lr_schedule!r}")
     gen = seed_everything(seed)
@@ -139,6 +143,8 @@ def fit(
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"the training loss became {loss.item()} at epoch {epoch}; try a smaller lr")
                 loss.backward()
+                if grad_clip is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
                 opt.step()
                 if ema is not None:
                     with torch.no_grad():
