@@ -1,6 +1,8 @@
 """The rotating-input demos: move sliders, watch EGNN stay equivariant and a plain GNN not
 (``EquivarianceDemo``, notebook 01), and watch spherical-harmonic coefficients mix through
-D_l(R) inside each l, never across l (``HarmonicsDemo``, notebook 03; see its docstring).
+D_l(R) inside each l, never across l (``HarmonicsDemo``, notebook 03; see its docstring); redraw
+the graph autoencoder's noise and watch each model's reconstruction (``NoiseRedrawDemo``,
+notebook 06; see its docstring).
 
 ``EquivarianceDemo`` holds a small 3-D point cloud (a helix, so that rotations and mirror images
 are easy to see), a randomly initialised EGNN and a plain GNN. Sliders set a group element g:
@@ -20,7 +22,7 @@ EGNN's errors sit at rounding level (about 1e-16 in float64); the GNN's are of o
 In both demos the figure is a PNG in an ``ipywidgets.Image`` that is replaced in place, so the
 picture never flickers and figures never stack up; only ipywidgets is needed in the front end.
 The same rendering writes still frames and animations for readers without a live kernel
-(equivariance_demo.png/.gif and harmonics_demo.png/.gif):
+(equivariance_demo, harmonics_demo and noise_demo, each .png and .gif):
 
     python -m egnn_lite.widgets notebooks/figures      (or: make figures)
 
@@ -864,12 +866,210 @@ class HarmonicsDemo(_SliderDemo):
 HARMONICS_FRAME_STATE = dict(yaw=50.0, pitch=30.0, roll=-20.0, mirror=False)
 
 
+
+# ------------------------------------------------------------------------------------------------
+# notebook 06: redraw the autoencoder's noise and watch the reconstruction
+# ------------------------------------------------------------------------------------------------
+
+AE_PANELS = ("gnn", "noise_gnn", "egnn")
+AE_LABELS = {"gnn": "GNN (no noise)", "noise_gnn": "Noise-GNN (noise in h)", "egnn": "EGNN (noise in x)"}
+
+
+@dataclass
+class NoiseState:
+    """One setting of the noise demo: which test graph, and which draw of the noise."""
+
+    graph: int = 0
+    draw: int = 0
+
+
+@dataclass
+class NoiseResult:
+    """The reconstruction of one graph by each model, for one noise draw and for draw 0."""
+
+    state: NoiseState
+    A: np.ndarray  # (N, N) bool, the true adjacency
+    probs: dict = field(default_factory=dict)  # model -> (N, N) A_hat for this draw
+    wrong: dict = field(default_factory=dict)  # model -> wrong off-diagonal entries (of N (N - 1))
+    flipped: dict = field(default_factory=dict)  # model -> entries whose 0/1 prediction differs from draw 0
+    f1: dict = field(default_factory=dict)
+    compute_ms: float = 0.0
+    render_ms: float = 0.0
+
+    @property
+    def pairs(self) -> int:
+        return len(self.A) * (len(self.A) - 1)
+
+
+class NoiseRedrawDemo(_SliderDemo):
+    """Notebook 06's demo: one test graph, its true adjacency, and the adjacency that each
+    autoencoder reconstructs (GNN without noise, Noise-GNN, EGNN) for one draw of the noise.
+
+    Move the ``draw`` slider (or press "redraw noise") and the noise is drawn again: the
+    Noise-GNN's reconstruction changes (its noise is a node feature, and every draw is a new
+    input), EGNN's hardly does (its noise is the starting coordinates, and it is E(n)-equivariant
+    in them, so only their distance matrix matters), and the plain GNN has no noise to change.
+    The readout counts, per model, the wrong entries and the entries that flip against draw 0.
+
+    Args:
+        models: encoder name -> ``GraphAutoencoder`` (default: the pretrained weights in
+            data/autoencoder/weights for ``dataset``).
+        graphs: the graphs to show (default: the test split of ``dataset``).
+        dataset: "community_small" (default) or "erdos_renyi".
+        dpi: resolution of the figure: 72 for the live widget, more for still frames.
+    """
+
+    _state_class = NoiseState
+
+    def __init__(self, models: dict | None = None, graphs=None, *, dataset: str = "community_small", dpi: int = 72):
+        from .autoencoder import train as ae_train
+
+        if models is None:
+            models = {name: ae_train.load_weights(dataset, name)[0] for name in AE_PANELS}
+        missing = [name for name in AE_PANELS if name not in models]
+        if missing:
+            raise ValueError(f"models must hold {AE_PANELS}; missing {missing}")
+        self.models = {name: models[name].eval() for name in AE_PANELS}
+        self.graphs = list(ae_train.load_dataset(dataset, "test") if graphs is None else graphs)
+        if not self.graphs:
+            raise ValueError("need at least one graph")
+        self.dataset, self.dpi = dataset, int(dpi)
+        self.state = NoiseState()
+        self._fig = None
+        self._ui = None
+        self._syncing = False
+        self._draw0: dict = {}
+        self.last: NoiseResult | None = None
+
+    def _reconstruct(self, name: str, A, draw: int) -> np.ndarray:
+        gen = torch.Generator().manual_seed(int(draw))
+        with torch.no_grad():
+            [A_hat] = self.models[name]([A], generator=gen)
+        return A_hat.double().numpy()
+
+    def compute(self, state: NoiseState | None = None) -> NoiseResult:
+        """Reconstruct the chosen graph with each model for the chosen draw. No drawing."""
+        state = self.state if state is None else state
+        if not 0 <= state.graph < len(self.graphs):
+            raise ValueError(f"graph must lie in [0, {len(self.graphs) - 1}], got {state.graph}")
+        t0 = time.perf_counter()
+        A = np.asarray(self.graphs[state.graph]).astype(bool)
+        off = ~np.eye(len(A), dtype=bool)
+        result = NoiseResult(state, A)
+        for name in AE_PANELS:
+            P = self._reconstruct(name, A, state.draw)
+            key = (name, state.graph)
+            if key not in self._draw0:
+                self._draw0[key] = self._reconstruct(name, A, 0) > 0.5
+            hard = P > 0.5
+            tp, fp, fn = int((hard & A & off).sum()), int((hard & ~A & off).sum()), int((~hard & A & off).sum())
+            result.probs[name] = P
+            result.wrong[name] = fp + fn
+            result.flipped[name] = int(((hard != self._draw0[key]) & off).sum())
+            result.f1[name] = tp / (tp + 0.5 * (fp + fn)) if tp + fp + fn else 1.0
+        result.compute_ms = 1000 * (time.perf_counter() - t0)
+        return result
+
+    def _build_figure(self):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        big = projector()
+        fs = 14 if big else 10
+        fig = Figure(figsize=(12, 3.4) if not big else (13, 4.0), dpi=self.dpi)
+        FigureCanvasAgg(fig)
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.80, wspace=0.08)
+        self._axes, self._images, self._marks, self._titles = {}, {}, {}, {}
+        for k, name in enumerate(("truth",) + AE_PANELS):
+            ax = fig.add_subplot(1, 4, k + 1)
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.grid(False)
+            self._images[name] = ax.imshow(np.zeros((2, 2)), cmap="Greys", vmin=0.0, vmax=1.0, interpolation="nearest")
+            if name != "truth":
+                self._marks[name] = ax.scatter([], [], s=28, marker="s", facecolors="none", edgecolors=COLOURS["gnn"], linewidths=1.4)
+            self._titles[name] = ax.set_title("", fontsize=fs)
+            self._axes[name] = ax
+        self._footer = fig.text(0.5, 0.985, "", ha="center", va="top", fontsize=fs, color="#444444")
+        self._fig = fig
+
+    def render(self, result: NoiseResult, *, annotate: bool = True) -> bytes:
+        """Draw ``result`` and return PNG bytes: the truth and each model's A_hat (black = 1), wrong entries boxed in red."""
+        t0 = time.perf_counter()
+        if self._fig is None:
+            self._build_figure()
+        n = len(result.A)
+        off = ~np.eye(n, dtype=bool)
+        self._images["truth"].set_data(result.A.astype(float))
+        for name, ax in self._axes.items():
+            self._images[name].set_extent((-0.5, n - 0.5, n - 0.5, -0.5))
+            ax.set_xlim(-0.5, n - 0.5), ax.set_ylim(n - 0.5, -0.5)
+        self._titles["truth"].set_text(f"true A (graph {result.state.graph}, {n} nodes)")
+        for name in AE_PANELS:
+            P = result.probs[name]
+            self._images[name].set_data(P)
+            wrong = np.argwhere(((P > 0.5) != result.A) & off)
+            self._marks[name].set_offsets(wrong[:, ::-1] if len(wrong) else np.empty((0, 2)))
+            self._titles[name].set_text(
+                f"{AE_LABELS[name]}\n{result.wrong[name]} wrong, {result.flipped[name]} flipped vs draw 0"
+            )
+        self._footer.set_text(f"{self.dataset.replace('_', ' ')}, noise draw {result.state.draw}: black = edge, boxes = wrong at threshold 0.5"
+                              if annotate else "")
+        for t in self._titles.values():
+            t.set_visible(annotate)
+        self._fig.subplots_adjust(top=0.80 if annotate else 0.98)
+        png = _figure_png(self._fig)
+        result.render_ms = 1000 * (time.perf_counter() - t0)
+        return png
+
+    def readout_html(self, result: NoiseResult) -> str:
+        size = "1.3em" if projector() else "1em"
+        rows = "".join(
+            f'<tr><td><b>{AE_LABELS[name]}</b></td><td class="wrong-{name}">{result.wrong[name]} / {result.pairs}</td>'
+            f'<td class="f1-{name}">{result.f1[name]:.3f}</td><td class="flipped-{name}">{result.flipped[name]}</td></tr>'
+            for name in AE_PANELS
+        )
+        return (
+            f'<div class="egnn-noise-readout" style="font-size:{size}"><table><tr><th>model</th><th>wrong entries</th><th>F1</th>'
+            f"<th>flipped vs draw 0</th></tr>{rows}</table><small>graph {result.state.graph} of the {self.dataset.replace('_', ' ')} test set, "
+            f"noise draw {result.state.draw}. Update: compute {result.compute_ms:.0f} ms, draw {result.render_ms:.0f} ms.</small></div>"
+        )
+
+    def redraw(self) -> NoiseResult:
+        """Draw the noise again (the next draw)."""
+        return self.update(draw=self.state.draw + 1)
+
+    def widget(self):
+        """Build (once) and return the ipywidgets UI."""
+        if self._ui is not None:
+            return self._ui
+        import ipywidgets as w
+
+        style, layout = {"description_width": "90px"}, w.Layout(width="420px")
+        self.controls = {
+            "graph": w.IntSlider(value=self.state.graph, min=0, max=len(self.graphs) - 1, description="test graph", style=style, layout=layout),
+            "draw": w.IntSlider(value=self.state.draw, min=0, max=999, description="noise draw", style=style, layout=layout),
+        }
+        reset = self._watch_controls(w)
+        again = w.Button(description="redraw noise", icon="random")
+        again.on_click(lambda _: self.redraw())
+        panel = w.HBox([w.VBox([self.controls["graph"], self.controls["draw"]]), w.VBox([again, reset])])
+        cols = ["<b>true A</b>"] + [f"<b>{AE_LABELS[name]}</b>" for name in AE_PANELS]
+        return self._assemble(w, panel, cols, "egnn-noise-demo")
+
+    def save_animation(self, path, n_frames: int = 12, fps: int = 2, graph: int = 0) -> Path:
+        """A looping GIF: one graph, ``n_frames`` draws of the noise."""
+        pngs = [self.render(self.compute(NoiseState(graph=graph, draw=k))) for k in range(n_frames)]
+        return _save_gif(path, pngs, fps, shared_palette=True)
+
+
+NOISE_FRAME_STATE = dict(graph=0, draw=3)
+
 STILL_DPI = 120
 
 
 def write_static(out_dir) -> list[Path]:
     """The still frames and animations that the notebooks embed (``make figures``): the
-    equivariance demo (notebook 01) and the harmonics demo (notebook 03)."""
+    equivariance demo (notebook 01), the harmonics demo (notebook 03) and the noise demo (notebook 06)."""
     out_dir = Path(out_dir)
     # still frames at a higher resolution, so that their text is legible on GitHub; the
     # animations at the live widget's (GIFs grow with the square of the resolution)
@@ -878,6 +1078,8 @@ def write_static(out_dir) -> list[Path]:
         EquivarianceDemo().save_animation(out_dir / "equivariance_demo.gif"),
         HarmonicsDemo(dpi=STILL_DPI).save_frame(out_dir / "harmonics_demo.png", **HARMONICS_FRAME_STATE),
         HarmonicsDemo().save_animation(out_dir / "harmonics_demo.gif"),
+        NoiseRedrawDemo(dpi=STILL_DPI).save_frame(out_dir / "noise_demo.png", **NOISE_FRAME_STATE),
+        NoiseRedrawDemo().save_animation(out_dir / "noise_demo.gif"),
     ]
     return paths
 
@@ -886,7 +1088,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m egnn_lite.widgets", description="Write the demos' still frames and animations.")
     parser.add_argument(
         "out_dir", nargs="?", default="notebooks/figures",
-        help="where to write equivariance_demo.png/.gif and harmonics_demo.png/.gif (default: notebooks/figures)",
+        help="where to write the still frames and animations (equivariance, harmonics and noise demos; default: notebooks/figures)",
     )
     args = parser.parse_args(argv)
     for p in write_static(args.out_dir):

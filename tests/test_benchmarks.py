@@ -75,3 +75,12 @@ def test_bench_nbody_parts_print_their_tables(tmp_path):
 
     saved = json.loads(sweep.read_text())
     assert saved["sizes"] == [100, 200] and len(saved["test"]["gnn"]) == 2 and saved["steps"] == 2
+
+
+def test_bench_autoencoder_quick_prints_the_table():
+    out = run("bench_autoencoder.py", "--quick", "--datasets", "erdos_renyi", "--encoders", "gnn,egnn", "--seeds", "0,1", "--draws", "2")
+    assert out.startswith("egnn_lite autoencoder benchmark:")
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["erdos_renyi"]]
+    assert [r[1:3] for r in rows[:4]] == [["gnn", "0"], ["gnn", "1"], ["egnn", "0"], ["egnn", "1"]]
+    medians = [r for r in rows[4:]]
+    assert [r[1] for r in medians] == ["gnn", "egnn"] and medians[1][3] == "0.998"  # the paper's F1 beside ours

@@ -133,3 +133,19 @@ def test_ema_validates_and_returns_the_average():
     assert not torch.equal(plain[0].weight, model[0].weight)
     with pytest.raises(ValueError, match="ema_decay"):
         fit(make(), train, len(X), epochs=1, progress=False, ema_decay=1.0)
+
+
+def test_grad_clip_bounds_the_step_and_is_checked():
+    """One step on a loss with a gradient of norm 1e6: clipped, the gradient Adam sees has norm <= 1."""
+    def run(grad_clip):
+        torch.manual_seed(0)
+        model = nn.Linear(3, 1)
+        def loss(m, idx):
+            return 1e6 * m(torch.ones(len(idx), 3)).sum()
+        fit(model, loss, 1, epochs=1, batch_size=1, lr=0.0, progress=False, grad_clip=grad_clip)
+        return math.sqrt(sum(float((p.grad ** 2).sum()) for p in model.parameters()))
+
+    assert run(1.0) == pytest.approx(1.0, rel=1e-5)
+    assert run(None) > 1e5  # negative control: unclipped
+    with pytest.raises(ValueError, match="grad_clip"):
+        fit(nn.Linear(1, 1), lambda m, i: m(torch.ones(1, 1)).sum(), 1, epochs=1, progress=False, grad_clip=0.0)

@@ -98,12 +98,12 @@ def test_static_frame_and_animation(tmp_path):
     main([str(tmp_path)])
     from PIL import Image
 
-    for name in ("equivariance_demo", "harmonics_demo"):
+    for name, frames in (("equivariance_demo", 24), ("harmonics_demo", 24), ("noise_demo", 12)):
         png, gif = tmp_path / f"{name}.png", tmp_path / f"{name}.gif"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert gif.stat().st_size < 600 * 1024, f"{gif.name} is {gif.stat().st_size / 1024:.0f} KiB"
         with Image.open(gif) as im:
-            assert im.n_frames >= 24
+            assert im.n_frames >= frames
             first = np.asarray(im.convert("RGB"))
             im.seek(im.n_frames // 2)
             middle = np.asarray(im.convert("RGB"))
@@ -261,3 +261,73 @@ def test_harmonics_bad_input():
         HarmonicsDemo(points=np.zeros((4, 2)))
     with pytest.raises(ValueError, match="non-zero"):
         HarmonicsDemo(points=np.zeros((2, 3)))
+
+
+# ---------------------------------------------------------------------------------------------
+# NoiseRedrawDemo (notebook 06)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noise_demo():
+    """The demo on the pretrained Erdős–Rényi models and the first 6 test graphs."""
+    from egnn_lite.autoencoder import train
+    from egnn_lite.widgets import AE_PANELS, NoiseRedrawDemo
+
+    models = {name: train.load_weights("erdos_renyi", name)[0] for name in AE_PANELS}
+    return NoiseRedrawDemo(models, train.load_dataset("erdos_renyi", "test")[:6], dataset="erdos_renyi")
+
+
+def test_noise_demo_counts_match_a_recount(noise_demo):
+    from egnn_lite.autoencoder.model import reconstruction_scores
+    from egnn_lite.widgets import NoiseState
+
+    r = noise_demo.compute(NoiseState(graph=2, draw=5))
+    A = noise_demo.graphs[2]
+    off = ~np.eye(len(A), dtype=bool)
+    for name, P in r.probs.items():
+        assert P.shape == A.shape and np.all(np.diag(P) == 0)
+        assert r.wrong[name] == int((((P > 0.5) != A) & off).sum())
+        assert r.f1[name] == pytest.approx(reconstruction_scores([__import__("torch").as_tensor(P)], [A]).f1)
+    assert r.flipped["gnn"] == 0  # no noise: nothing can flip
+    assert noise_demo.compute(NoiseState(graph=2, draw=0)).flipped == {"gnn": 0, "noise_gnn": 0, "egnn": 0}
+
+
+def test_noise_demo_noise_gnn_flips_more_than_egnn(noise_demo):
+    """Over a few draws and graphs, the Noise-GNN's reconstruction changes more than EGNN's (the point of the demo)."""
+    from egnn_lite.widgets import NoiseState
+
+    flips = {"noise_gnn": 0, "egnn": 0}
+    for graph in range(6):
+        for draw in range(1, 4):
+            r = noise_demo.compute(NoiseState(graph=graph, draw=draw))
+            for name in flips:
+                flips[name] += r.flipped[name]
+    assert flips["noise_gnn"] > 2 * max(flips["egnn"], 1), flips
+
+
+def test_noise_demo_widget_updates_in_place(noise_demo):
+    pytest.importorskip("ipywidgets")
+    ui = noise_demo.widget()
+    assert noise_demo.widget() is ui
+    image, readout = noise_demo._image, noise_demo._readout
+    before_png, before_html = image.value, readout.value
+    noise_demo.controls["graph"].value = 4  # a slider move
+    assert noise_demo.state.graph == 4 and noise_demo._image is image and image.value != before_png and readout.value != before_html
+    draw = noise_demo.state.draw
+    again = [b for b in ui.children[0].children[1].children if getattr(b, "description", "") == "redraw noise"][0]
+    again.click()
+    assert noise_demo.state.draw == draw + 1 and noise_demo.controls["draw"].value == draw + 1
+    wrong = int(re.search(r'class="wrong-egnn">(\d+) /', readout.value).group(1))
+    assert wrong == noise_demo.last.wrong["egnn"]
+
+
+def test_noise_demo_bad_input():
+    from egnn_lite.autoencoder.model import GraphAutoencoder
+    from egnn_lite.widgets import NoiseRedrawDemo, NoiseState
+
+    with pytest.raises(ValueError, match="missing"):
+        NoiseRedrawDemo({"gnn": GraphAutoencoder("gnn")}, [np.zeros((3, 3), dtype=bool)])
+    demo = NoiseRedrawDemo({n: GraphAutoencoder(n) for n in ("gnn", "noise_gnn", "egnn")}, [np.zeros((3, 3), dtype=bool)])
+    with pytest.raises(ValueError, match="graph must lie"):
+        demo.compute(NoiseState(graph=3))

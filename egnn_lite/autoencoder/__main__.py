@@ -2,6 +2,9 @@
 
     python -m egnn_lite.autoencoder reproduce     load the pretrained weights (or train with --retrain)
                                                   and print BCE / % error / F1 on the test sets beside the paper's
+    python -m egnn_lite.autoencoder overfit       the overfitting experiment: 100 Erdős–Rényi graphs per edge
+                                                  probability p, train = test; prints F1 and % error per model and p
+                                                  (stored results by default, --retrain to run it, --save to store it)
     python -m egnn_lite.autoencoder datasets      sizes and edge densities of every split
 """
 
@@ -80,6 +83,50 @@ def _reproduce(args) -> int:
     return 0
 
 
+def _print_overfit(rows) -> None:
+    ps = sorted({r["p"] for r in rows})
+    encoders = [e for e in train.ENCODERS if any(r["encoder"] == e for r in rows)]
+    by = {(r["encoder"], r["p"]): r for r in rows}
+    print(f"{'F1 / % error':<14}" + "".join(f"{f'p = {p:g}':>14}" for p in ps))
+    for e in encoders:
+        cells = [by.get((e, p)) for p in ps]
+        text = ["-" if c is None else f"{c['f1']:.3f} / {100 * c['error']:.2f}" for c in cells]
+        print(f"{NAMES[e]:<14}" + "".join(f"{t:>14}" for t in text))
+
+
+def _overfit(args) -> int:
+    import json
+
+    path = train.RESULTS_DIR / "overfit.json"
+    if args.retrain:
+        try:
+            encoders = _names(args.encoders, train.ENCODERS, "encoder(s)") if args.encoders else list(train.OVERFIT_ENCODERS)
+            ps = [float(p) for p in args.p.split(",")] if args.p else list(train.OVERFIT_P)
+        except ValueError as err:
+            print(err, file=sys.stderr)
+            return 2
+        if any(not 0.0 < p < 1.0 for p in ps):
+            print(f"every p must lie strictly between 0 and 1, got {ps}", file=sys.stderr)
+            return 2
+        torch.set_num_threads(args.threads)
+        rows = train.overfit_sweep(encoders, ps, epochs=args.epochs or train.OVERFIT_EPOCHS, seed=args.seed, progress=not args.no_progress)
+        if args.save:  # merged into the stored rows: a run of one encoder or one p replaces only its own rows
+            new = {(r["encoder"], r["p"]) for r in rows}
+            kept = [r for r in json.loads(path.read_text())["rows"] if (r["encoder"], r["p"]) not in new] if path.exists() else []
+            merged = sorted(kept + rows, key=lambda r: (train.ENCODERS.index(r["encoder"]), r["p"]))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({"torch": str(torch.__version__), "rows": merged}, indent=1) + "\n")
+            print(f"saved {path} ({len(rows)} new rows, {len(merged)} in all)")
+    else:
+        if not path.exists():
+            print(f"no stored results at {path}; run: python -m egnn_lite.autoencoder overfit --retrain --save", file=sys.stderr)
+            return 1
+        rows = json.loads(path.read_text())["rows"]
+    print("Overfitting (paper Sec. 5.2): 100 Erdős–Rényi graphs (10 per size 7-16), trained and scored on the same graphs")
+    _print_overfit(rows)
+    return 0
+
+
 def _datasets(args) -> int:
     print(f"{'dataset':<16} {'split':<6} {'graphs':>6} {'nodes':>7} {'edge density':>12}")
     for dataset in train.DATASETS:
@@ -104,10 +151,20 @@ def main(argv=None) -> int:
     rep.add_argument("--threads", type=int, default=1, help="torch threads (default 1: two crawl when the machine is shared)")
     rep.add_argument("--no-progress", action="store_true", help="no progress bars")
     rep.set_defaults(func=_reproduce)
+    ov = sub.add_parser("overfit", help="the overfitting experiment: F1 against edge probability p")
+    ov.add_argument("--retrain", action="store_true", help="run it (about 20 minutes for the whole sweep) instead of reading data/autoencoder/results")
+    ov.add_argument("--save", action="store_true", help="with --retrain: store the rows in data/autoencoder/results/overfit.json (replacing those of the same encoder and p)")
+    ov.add_argument("--encoders", help=f"with --retrain: comma-separated (default: {','.join(train.OVERFIT_ENCODERS)})")
+    ov.add_argument("--p", help="with --retrain: comma-separated edge probabilities (default: 0.1,...,0.9)")
+    ov.add_argument("--epochs", type=int, help=f"with --retrain: epochs per model (default {train.OVERFIT_EPOCHS})")
+    ov.add_argument("--seed", type=int, default=0)
+    ov.add_argument("--threads", type=int, default=1)
+    ov.add_argument("--no-progress", action="store_true")
+    ov.set_defaults(func=_overfit)
     ds = sub.add_parser("datasets", help="sizes and edge densities of the six splits")
     ds.set_defaults(func=_datasets)
     args = parser.parse_args(argv)
-    if getattr(args, "save", False) and not args.retrain:
+    if getattr(args, "save", False) and not getattr(args, "retrain", False):
         parser.error("--save needs --retrain")
     if getattr(args, "threads", 1) < 1:
         parser.error("--threads must be at least 1")

@@ -23,7 +23,7 @@ from .data import community_small, erdos_renyi
 from .model import ENCODERS, GraphAutoencoder, ReconstructionScores, batch_adjacency, reconstruction_scores
 
 __all__ = ["DATASETS", "ENCODERS", "PAPER_TABLE", "RECIPE", "EPOCHS", "WEIGHTS_DIR", "load_dataset", "train_model", "evaluate",
-           "scores_over_draws", "weights_path", "save_weights", "load_weights"]
+           "scores_over_draws", "weights_path", "save_weights", "load_weights", "OVERFIT_ENCODERS", "OVERFIT_P", "overfit", "overfit_sweep"]
 
 DATASETS = {"community_small": community_small, "erdos_renyi": erdos_renyi}
 # the paper's table (Fig. 5): BCE, % error, F1 on the test set
@@ -125,3 +125,48 @@ def load_weights(dataset: str, encoder: str, root: Path = WEIGHTS_DIR) -> tuple[
     model.eval()
     return model, meta
 
+
+
+# --------------------------------------------------------------------------------------------
+# the overfitting experiment (paper Sec. 5.2): can the model memorise 100 graphs?
+# --------------------------------------------------------------------------------------------
+
+OVERFIT_ENCODERS = ("gnn", "noise_gnn", "egnn")
+OVERFIT_P = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+OVERFIT_EPOCHS = 300
+RESULTS_DIR = WEIGHTS_DIR.parent / "results"
+
+
+def overfit(encoder: str, p: float, *, epochs: int = OVERFIT_EPOCHS, seed: int = 0, progress: bool = False) -> dict:
+    """Train on the 100 Erdős–Rényi graphs of edge probability ``p`` (10 per size 7-16) and score on the same 100.
+
+    The training set is the test set: the question is not generalisation but whether the model
+    can represent the graphs at all. Returns the scores (BCE, % error as a fraction, F1), the
+    edge density, the best epoch and the wall time.
+    """
+    from .data import edge_density
+
+    graphs = erdos_renyi("train", p=p, overfit=True)
+    model, hist = train_model(encoder, graphs, graphs, epochs=epochs, seed=seed, progress=progress)
+    s = evaluate(model, graphs)
+    return dict(encoder=encoder, p=p, density=edge_density(graphs), bce=s.bce, error=s.error, f1=s.f1, best_epoch=hist.best_epoch,
+                epochs=epochs, wall_s=hist.wall_s)
+
+
+def overfit_sweep(encoders=OVERFIT_ENCODERS, ps=OVERFIT_P, *, epochs: int = OVERFIT_EPOCHS, seed: int = 0, progress: bool = True) -> list:
+    """``overfit`` for every encoder and every p; a list of result rows."""
+    from ..training import _progress
+
+    rows = []
+    bar = _progress(len(encoders) * len(ps), "overfitting (models)", progress)
+    try:
+        for encoder in encoders:
+            for p in ps:
+                rows.append(overfit(encoder, p, epochs=epochs, seed=seed))
+                if bar is not None:
+                    bar.set_postfix(encoder=encoder, p=p, f1=f"{rows[-1]['f1']:.3f}", refresh=False)
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return rows
