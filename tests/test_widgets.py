@@ -320,6 +320,9 @@ def test_noise_demo_widget_updates_in_place(noise_demo):
     assert noise_demo.state.draw == draw + 1 and noise_demo.controls["draw"].value == draw + 1
     wrong = int(re.search(r'class="wrong-egnn">(\d+) /', readout.value).group(1))
     assert wrong == noise_demo.last.wrong["egnn"]
+    reset = [b for b in ui.children[0].children[1].children if getattr(b, "description", "") == "reset"][0]
+    reset.click()
+    assert (noise_demo.state.graph, noise_demo.state.draw) == (5, 0) and noise_demo.controls["graph"].value == 5
 
 
 def test_noise_demo_bad_input():
