@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+from pathlib import Path
 
 import torch
 
@@ -97,7 +98,7 @@ def _print_overfit(rows) -> None:
 def _overfit(args) -> int:
     import json
 
-    path = train.RESULTS_DIR / "overfit.json"
+    path = Path(args.out) if args.out else train.RESULTS_DIR / "overfit.json"
     if args.retrain:
         try:
             encoders = _names(args.encoders, train.ENCODERS, "encoder(s)") if args.encoders else list(train.OVERFIT_ENCODERS)
@@ -154,6 +155,7 @@ def main(argv=None) -> int:
     ov = sub.add_parser("overfit", help="the overfitting experiment: F1 against edge probability p")
     ov.add_argument("--retrain", action="store_true", help="run it (about 20 minutes for the whole sweep) instead of reading data/autoencoder/results")
     ov.add_argument("--save", action="store_true", help="with --retrain: store the rows in data/autoencoder/results/overfit.json (replacing those of the same encoder and p)")
+    ov.add_argument("--out", help="the results file to read, or with --retrain --save to write (default: data/autoencoder/results/overfit.json)")
     ov.add_argument("--encoders", help=f"with --retrain: comma-separated (default: {','.join(train.OVERFIT_ENCODERS)})")
     ov.add_argument("--p", help="with --retrain: comma-separated edge probabilities (default: 0.1,...,0.9)")
     ov.add_argument("--epochs", type=int, help=f"with --retrain: epochs per model (default {train.OVERFIT_EPOCHS})")
