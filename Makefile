@@ -47,7 +47,7 @@ bench-nbody: $(STAMP)
 bench-notebooks: $(STAMP)
 	$(BIN)/python benchmarks/bench_notebooks.py
 
-# the still frame and animation of notebook 01's widget, for readers without a live kernel
+# the still frames and animations of the widgets (notebooks 01, 03 and 06), for readers without a live kernel
 figures: $(STAMP)
 	$(BIN)/python -m egnn_lite.widgets notebooks/figures
 

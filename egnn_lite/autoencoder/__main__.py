@@ -153,7 +153,7 @@ def main(argv=None) -> int:
     rep.add_argument("--no-progress", action="store_true", help="no progress bars")
     rep.set_defaults(func=_reproduce)
     ov = sub.add_parser("overfit", help="the overfitting experiment: F1 against edge probability p")
-    ov.add_argument("--retrain", action="store_true", help="run it (about 20 minutes for the whole sweep) instead of reading data/autoencoder/results")
+    ov.add_argument("--retrain", action="store_true", help="run it (about 50 minutes on one core for the whole sweep) instead of reading data/autoencoder/results")
     ov.add_argument("--save", action="store_true", help="with --retrain: store the rows in data/autoencoder/results/overfit.json (replacing those of the same encoder and p)")
     ov.add_argument("--out", help="the results file to read, or with --retrain --save to write (default: data/autoencoder/results/overfit.json)")
     ov.add_argument("--encoders", help=f"with --retrain: comma-separated (default: {','.join(train.OVERFIT_ENCODERS)})")

@@ -124,9 +124,9 @@ def batch_adjacency(adjacency, dtype=torch.float32) -> AdjacencyBatch:
         if not bool(((a == 0) | (a == 1)).all()):
             raise ValueError(f"graph {k}: adjacency entries must be 0 or 1")
     sizes = [int(a.shape[0]) for a in mats]
-    edge_index = fully_connected(sizes)
-    block = torch.block_diag(*[a.to(dtype) for a in mats]) if len(mats) > 1 else mats[0].to(dtype)
-    a_ij = block[edge_index[0], edge_index[1]].unsqueeze(1)
+    edge_index = fully_connected(sizes)  # graph by graph, in the order of fully_connected(size) for each
+    local = {n: fully_connected(n) for n in set(sizes)}
+    a_ij = torch.cat([a[local[n][0], local[n][1]] for a, n in zip(mats, sizes)]).to(dtype).unsqueeze(1)
     return AdjacencyBatch(edge_index, a_ij, sizes, sum(sizes))
 
 
