@@ -4,19 +4,10 @@
 import pytest
 import torch
 
-from exercise_tools import stub, verdict
+from exercise_tools import assert_named, stub, verdict
 from egnn_lite.layers import coefficient_C, coordinate_sum, reverse_edges
 
 pytestmark = pytest.mark.usefixtures("lenient_exercises")
-
-
-def assert_named(exercise_id, answer, words):
-    """A stub is "not attempted"; a mistake is "not yet", with ``words`` in the reason."""
-    status, message = verdict(exercise_id, answer)
-    if words is None:
-        assert status == "not attempted"
-    else:
-        assert status == "not yet" and words in message, message
 
 
 # ---------------------------------------------------------------- 5.1 one step of Eq. 7

@@ -5,19 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from exercise_tools import stub, verdict
+from exercise_tools import assert_named, stub, verdict
 
 pytestmark = pytest.mark.usefixtures("lenient_exercises")
-
-
-def assert_named(exercise_id, answer, words):
-    """A stub is "not attempted"; a mistake is "not yet", with ``words`` (a string, or a tuple of them) in the reason."""
-    status, message = verdict(exercise_id, answer)
-    if words is None:
-        assert status == "not attempted"
-    else:
-        words = (words,) if isinstance(words, str) else words
-        assert status == "not yet" and all(w in message for w in words), message
 
 
 def assert_correct(exercise_id, answers, words):

@@ -32,6 +32,16 @@ class Incorrect(Exception):
     """Raised by a checker when the answer runs but is wrong; the message says why."""
 
 
+def close(a, b, tol: float = 1e-10) -> bool:
+    """Same shape, and equal up to ``tol`` relative to the larger of max |b| and 1 (checkers compare in float64)."""
+    return a.shape == b.shape and bool(((a - b).abs().max() <= tol * b.abs().max().clamp_min(1.0)).item())
+
+
+def describe(out) -> str:
+    """"a tuple of 2", "a float", ...: what a reader's function returned, for a message."""
+    return f"a {type(out).__name__} of {len(out)}" if isinstance(out, (tuple, list)) else f"a {type(out).__name__}"
+
+
 def tensor_answer(out, name: str, shape: tuple):
     """A reader's tensor answer in float64, after checking that it is a finite tensor of ``shape``."""
     import torch

@@ -17,16 +17,10 @@ from ..checks import check_equivariance
 from ..graphs import fully_connected
 from ..layers import coefficient_C, coordinate_sum, reverse_edges, symmetric_pair_weights
 from . import Incorrect, exercise, tensor_answer
+from . import close as _close
+from . import describe as _describe
 
 F64 = torch.float64
-
-
-def _close(a: Tensor, b: Tensor, tol: float = 1e-10) -> bool:
-    return a.shape == b.shape and bool(((a - b).abs().max() <= tol * b.abs().max().clamp_min(1.0)).item())
-
-
-def _describe(out) -> str:
-    return f"a {type(out).__name__} of {len(out)}" if isinstance(out, (tuple, list)) else f"a {type(out).__name__}"
 
 
 def _pair(out, name: str, shape: tuple) -> tuple[Tensor, Tensor]:

@@ -27,16 +27,10 @@ from torch import Tensor
 from ..autoencoder.model import DistanceDecoder, reconstruction_scores, wl_colours
 from ..groups import random_orthogonal
 from . import Incorrect, exercise, tensor_answer
+from . import close as _close
+from . import describe as _describe
 
 F64 = torch.float64
-
-
-def _close(a: Tensor, b: Tensor, tol: float = 1e-10) -> bool:
-    return a.shape == b.shape and bool(((a - b).abs().max() <= tol * b.abs().max().clamp_min(1.0)).item())
-
-
-def _describe(out) -> str:
-    return f"a {type(out).__name__} of {len(out)}" if isinstance(out, (tuple, list)) else f"a {type(out).__name__}"
 
 
 # --------------------------------------------------------------------------------------------
