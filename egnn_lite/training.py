@@ -70,12 +70,12 @@ class History:
         return ax
 
 
-def _progress(total: int, desc: str, enabled: bool):
+def _progress(total: int, desc: str, enabled: bool, unit: str = "epoch"):
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="epoch", leave=True)
+    return tqdm(total=total, desc=desc, unit=unit, leave=True)
 
 
 def _can_fuse(model: nn.Module) -> bool:

@@ -158,7 +158,7 @@ def overfit_sweep(encoders=OVERFIT_ENCODERS, ps=OVERFIT_P, *, epochs: int = OVER
     from ..training import _progress
 
     rows = []
-    bar = _progress(len(encoders) * len(ps), "overfitting (models)", progress)
+    bar = _progress(len(encoders) * len(ps), "overfitting", progress, unit="model")
     try:
         for encoder in encoders:
             for p in ps:
