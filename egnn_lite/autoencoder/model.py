@@ -15,6 +15,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ..graphs import fully_connected
+from ..layers import EGCL, aggregate, coefficient_C, coordinate_update, relative_differences
+
 __all__ = ["DistanceDecoder", "ReconstructionScores", "reconstruction_scores", "ENCODERS", "AdjacencyBatch", "batch_adjacency", "GraphAutoencoder",
            "wl_colours", "tied_pairs"]
 
@@ -109,8 +112,6 @@ class AdjacencyBatch:
 
 def batch_adjacency(adjacency, dtype=torch.float32) -> AdjacencyBatch:
     """Stack (N, N) symmetric 0/1 adjacency matrices (numpy or torch, a list or one) into an ``AdjacencyBatch``."""
-    from ..graphs import fully_connected
-
     if isinstance(adjacency, (np.ndarray, Tensor)) and np.ndim(adjacency) == 2:
         adjacency = [adjacency]
     mats = [torch.as_tensor(np.asarray(a)) for a in adjacency]
@@ -143,8 +144,6 @@ class _GCL(nn.Module):
         self.phi_h = nn.Sequential(nn.Linear(in_nf + hidden_nf, hidden_nf), act(), nn.Linear(hidden_nf, hidden_nf))
 
     def forward(self, h: Tensor, edge_index: Tensor, a_ij: Tensor) -> Tensor:
-        from ..layers import aggregate
-
         i, j = edge_index
         m_ij = self.phi_e(torch.cat([h[i], h[j], a_ij], dim=1))
         out = self.phi_h(torch.cat([h, aggregate(m_ij, edge_index, h.shape[0])], dim=1))
@@ -161,8 +160,6 @@ class _RadialLayer(nn.Module):
         self.phi = nn.Sequential(nn.Linear(2, hidden_nf), act(), last)
 
     def forward(self, x: Tensor, edge_index: Tensor, a_ij: Tensor, C: Tensor) -> Tensor:
-        from ..layers import coordinate_update, relative_differences
-
         x_diff, sq_dist = relative_differences(x, edge_index)
         return coordinate_update(x, x_diff, self.phi(torch.cat([torch.sqrt(sq_dist), a_ij], dim=1)), edge_index, C)
 
@@ -199,8 +196,6 @@ class GraphAutoencoder(nn.Module):
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not 0.0 <= reg < 1.0:
             raise ValueError(f"reg must be in [0, 1), got {reg!r}")
-        from ..layers import EGCL
-
         self.encoder, self.hidden_nf, self.n_layers, self.embedding_nf, self.reg = encoder, hidden_nf, n_layers, embedding_nf, float(reg)
         self.coords_range, self.normalize = coords_range, normalize
         if encoder in ("gnn", "noise_gnn"):
@@ -248,8 +243,6 @@ class GraphAutoencoder(nn.Module):
             for layer in self.layers:
                 h = layer(h, edge_index, a_ij)
             return self.embedding_out(h)
-        from ..layers import coefficient_C
-
         x = noise
         if self.encoder == "radial_field":
             C = coefficient_C(edge_index, n, "mean", x.dtype)
