@@ -119,3 +119,47 @@ def text_outputs(nb) -> str:
                 if key in o.get("data", {}):
                     parts.append(o["data"][key])
     return "\n".join(parts)
+
+
+FROM_SCRATCH_TAG = "from-scratch"
+
+
+def package_public_names() -> set[str]:
+    """Every name in the ``__all__`` of egnn_lite and of its modules (command-line entry points aside)."""
+    import importlib
+    import pkgutil
+
+    import egnn_lite
+
+    names = set(getattr(egnn_lite, "__all__", []))
+    for info in pkgutil.walk_packages(egnn_lite.__path__, "egnn_lite."):
+        if info.name.endswith("__main__"):
+            continue
+        names |= set(getattr(importlib.import_module(info.name), "__all__", []))
+    return names
+
+
+def redefined_package_names(nb, public: set[str]) -> list[tuple[int, str]]:
+    """(cell, name) for every function or class a notebook defines under a public name of egnn_lite,
+    in its code cells and in its revealed solutions. Cells tagged ``from-scratch`` (a derivation the
+    notebook then compares with the package) are allowed to."""
+    import ast
+
+    found = []
+    for k, cell in enumerate(nb.cells):
+        if FROM_SCRATCH_TAG in tags(cell):
+            continue
+        if cell.cell_type == "code":
+            source = cell.source
+        elif "solution" in tags(cell):
+            source = solution_code(cell)
+        else:
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # IPython magics and the like: nothing this check can read
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in public:
+                found.append((k, node.name))
+    return found

@@ -9,7 +9,8 @@ import re
 import nbformat
 import pytest
 
-from notebook_tools import NOTEBOOK_DIR, exercise_pairs, execute, notebooks, solution_code, tags, text_outputs
+from notebook_tools import (FROM_SCRATCH_TAG, NOTEBOOK_DIR, exercise_pairs, execute, notebooks, package_public_names,
+                            redefined_package_names, solution_code, tags, text_outputs)
 
 # seconds allowed for one reduced-size run of each notebook (the full-size wall time is a benchmark)
 TIME_LIMITS = {"01": 240, "02": 300, "03": 300, "04": 300, "05": 300, "06": 300}
@@ -104,3 +105,27 @@ def test_failing_cell_is_shown(tmp_path):
     with pytest.raises(NotebookFailed) as err:
         execute(path, size="reduced", timeout=60)
     assert "assert n == 3" in str(err.value) and "deliberate failure" in str(err.value) and "cell 3" in str(err.value)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_does_not_redefine_package_names(path):
+    """A notebook imports from egnn_lite rather than keeping a second copy under the same name; a
+    from-scratch derivation goes in a cell tagged 'from-scratch' and is then compared with the package."""
+    clashes = redefined_package_names(nbformat.read(path, as_version=4), package_public_names())
+    assert not clashes, (f"{path.name} defines public names of egnn_lite: {clashes} (cell, name); import them, rename the "
+                         f"local helper, or tag the cell '{FROM_SCRATCH_TAG}' if it derives the piece and compares it with the package")
+
+
+def test_redefinition_check_finds_a_clash_and_honours_the_tag():
+    """Negative control for the check above: a notebook that defines `fit` and `EGNN` is caught, unless tagged."""
+    v4 = nbformat.v4
+    nb = v4.new_notebook(cells=[
+        v4.new_code_cell("def fit(model):\n    pass"),
+        v4.new_code_cell("class EGNN:\n    pass", metadata={"tags": [FROM_SCRATCH_TAG]}),
+        v4.new_markdown_cell("<details><summary>Solution</summary>\n\n```python\nclass EGNN:\n    pass\n```\n</details>",
+                             metadata={"tags": ["solution"]}),
+        v4.new_code_cell("def my_fit(model):\n    pass"),
+    ])
+    public = package_public_names()
+    assert {"fit", "EGNN", "check_equivariance"} <= public
+    assert redefined_package_names(nb, public) == [(0, "fit"), (2, "EGNN")]
