@@ -96,3 +96,48 @@ def test_readme_example_runs(capsys):
     assert len(blocks) == 1, "expected one python example in README.md"
     exec(compile(blocks[0], "README.md example", "exec"), {})
     assert capsys.readouterr().out.rstrip().endswith("all passed")
+
+
+def resolve(dotted: str):
+    """The object a dotted name such as ``egnn_lite.layers.EGCL.forward`` names (the longest importable module, then attributes)."""
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)  # AttributeError: the name does not exist
+        return obj
+    raise ModuleNotFoundError(dotted)
+
+
+def notation_names() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("### Notation", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"`(egnn_lite(?:\.\w+)+)`", section)
+
+
+def test_notation_table_names_exist():
+    names = notation_names()
+    assert len(names) >= 15, f"the README's notation table lists only {names}"
+    missing = []
+    for name in names:
+        try:
+            resolve(name)
+        except (ModuleNotFoundError, AttributeError):
+            missing.append(name)
+    assert not missing, f"the README's notation table names code that does not exist: {missing}"
+
+
+def test_resolve_fails_on_a_missing_name():
+    """Negative control for the notation check: a misspelt name is caught."""
+    import pytest
+
+    assert resolve("egnn_lite.layers.EGCL.forward")
+    with pytest.raises(AttributeError):
+        resolve("egnn_lite.layers.edge_mesage")
+    with pytest.raises(ModuleNotFoundError):
+        resolve("egnn_light.layers")
