@@ -1,6 +1,7 @@
 """The two install routes (pip via pyproject.toml, conda via environment.yml) ask for the same
 things, and CI runs exactly the test command the README gives."""
 
+import functools
 import re
 import tomllib
 from pathlib import Path
@@ -141,3 +142,45 @@ def test_resolve_fails_on_a_missing_name():
         resolve("egnn_lite.layers.edge_mesage")
     with pytest.raises(ModuleNotFoundError):
         resolve("egnn_light.layers")
+
+
+QUESTION_LINK_RE = re.compile(r"\]\((notebooks/\d\d_\w+\.ipynb)#(.+?)\)(?=;| \|)")
+
+
+@functools.lru_cache(maxsize=None)
+def jupyterlab_anchors(path: Path) -> frozenset[str]:
+    """The anchors JupyterLab gives a notebook's markdown headings: the heading text, spaces as '-'."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    lines = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()]
+    return frozenset(line.lstrip("#").strip().replace(" ", "-") for line in lines if re.match(r"#{1,6} ", line))
+
+
+def broken_question_links(text: str) -> list[str]:
+    broken = []
+    for target, fragment in QUESTION_LINK_RE.findall(text):
+        path = ROOT / target
+        if not path.is_file() or fragment not in jupyterlab_anchors(path):
+            broken.append(f"{target}#{fragment}")
+    return broken
+
+
+def test_group_questions_link_to_existing_headings():
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## The reading group's questions, answered", 1)[1].split("\n## ", 1)[0]
+    links = QUESTION_LINK_RE.findall(section)
+    for needed in ("spherical harmonics", "radial field", "momentum", "isometric invariant", "conservation", "multiscale",
+                   "large scale", "long-term prediction"):
+        assert needed in section, f"the README's question map does not mention {needed!r}"
+    assert len(links) >= 12, links
+    assert not broken_question_links(section), broken_question_links(section)
+
+
+def test_broken_question_link_is_caught():
+    """Negative control: a fragment that names no heading, and a notebook that does not exist."""
+    good = "| q | [x](notebooks/05_momentum_and_the_nbody_experiment.ipynb#8.-Conservation-of-momentum) |"
+    assert broken_question_links(good) == []
+    bad = good.replace("Conservation", "Conversation")
+    assert broken_question_links(bad) == ["notebooks/05_momentum_and_the_nbody_experiment.ipynb#8.-Conversation-of-momentum"]
+    assert broken_question_links(good.replace("05_momentum", "05_moment")) != []
