@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .autoencoder.model import reconstruction_scores
 from .graphs import fully_connected
 from .groups import EuclideanTransform, Permutation, rotation_from_angles
 from .harmonics import all_spherical_harmonics, sphere_quadrature, wigner_D
@@ -974,12 +975,11 @@ class NoiseRedrawDemo(_SliderDemo):
             key = (name, state.graph)
             if key not in self._draw0:
                 self._draw0[key] = self._reconstruct(name, A, 0) > 0.5
-            hard = P > 0.5
-            tp, fp, fn = int((hard & A & off).sum()), int((hard & ~A & off).sum()), int((~hard & A & off).sum())
+            scores = reconstruction_scores([torch.from_numpy(P)], [A])
             result.probs[name] = P
-            result.wrong[name] = fp + fn
-            result.flipped[name] = int(((hard != self._draw0[key]) & off).sum())
-            result.f1[name] = tp / (tp + 0.5 * (fp + fn)) if tp + fp + fn else 1.0
+            result.wrong[name] = scores.fp + scores.fn
+            result.flipped[name] = int((((P > 0.5) != self._draw0[key]) & off).sum())
+            result.f1[name] = scores.f1
         result.compute_ms = 1000 * (time.perf_counter() - t0)
         return result
 
