@@ -297,10 +297,10 @@ def write_plot(results: list[Row], path: str, args) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    from egnn_lite.viz import use_style
+    from egnn_lite import viz
 
-    use_style()
-    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
+    viz.use_style()
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=viz.figsize(11, 4.2))
     colours = {"complete": "C3", "radius": "C0", "knn": "C2"}
     for graph in GRAPHS:
         rows = [r for r in results if r.graph == graph]
@@ -313,22 +313,22 @@ def write_plot(results: list[Row], path: str, args) -> None:
         if skipped:
             # memory: the estimate of what the skipped graphs would need; time: the last measured
             # time per edge, times E (the forward pass is linear in E)
-            ax_m.plot([r.n for r in skipped], [r.need_gb * 1e3 for r in skipped], "x--", color=c, mew=2,
+            ax_m.plot([r.n for r in skipped], [r.need_gb * 1e3 for r in skipped], "x--", color=c, mew=viz.lw(2),
                       label=f"{graph}: skipped (estimated)")
             if done:
                 per_edge = done[-1].fwd / done[-1].edges
                 ax_t.plot([done[-1].n] + [r.n for r in skipped], [done[-1].fwd * 1e3] + [per_edge * r.edges * 1e3 for r in skipped],
-                          "x--", color=c, mew=2, label=f"{graph}: skipped (extrapolated)")
+                          "x--", color=c, mew=viz.lw(2), label=f"{graph}: skipped (extrapolated)")
     wall = [r.n for r in results if r.skipped]
     peaks = [r.peak_mib * 2**20 / 1e6 for r in results if r.peak_mib is not None]
     if wall or (peaks and max(peaks) > args.max_gb * 10):  # the budget line, where it is in view
-        ax_m.axhline(args.max_gb * 1e3, color="k", ls=":", lw=1.2, label=f"--max-gb {args.max_gb:g}")
+        ax_m.axhline(args.max_gb * 1e3, color="k", ls=":", lw=viz.lw(1.2), label=f"--max-gb {args.max_gb:g}")
     complete = [r for r in results if r.graph == "complete" and r.fwd is not None]
     if complete:  # guides through the largest measured complete graph: slope 1 and slope 2
         ref = complete[-1]
         ns = np.array([min(r.n for r in results), max(r.n for r in results)], dtype=float)
         for power, label in ((1, "∝ N"), (2, "∝ N²")):
-            ax_t.plot(ns, ref.fwd * 1e3 * (ns / ref.n) ** power, color="0.6", lw=0.8, ls=(0, (1, 2)), zorder=0)
+            ax_t.plot(ns, ref.fwd * 1e3 * (ns / ref.n) ** power, color="0.6", lw=viz.lw(0.8), ls=(0, (1, 2)), zorder=0)
             # labelled at the left end, clear of the markers and of the shaded wall on the right
             x_label = ns[0] * 1.15
             ax_t.text(x_label, ref.fwd * 1e3 * (x_label / ref.n) ** power, label, color="0.45", va="bottom", ha="left", fontsize="small")

@@ -61,11 +61,13 @@ class History:
         """Training and validation loss against epoch, on a log scale."""
         import matplotlib.pyplot as plt
 
+        from .viz import ms
+
         ax = ax if ax is not None else plt.gca()
         epochs = range(1, self.epochs + 1)
         (line,) = ax.plot(epochs, self.train_loss, alpha=0.5, label=f"{label} train".strip(), **kwargs)
         if self.val_loss:
-            ax.plot(self.val_epochs, self.val_loss, color=line.get_color(), marker="o", ms=3, label=f"{label} validation".strip())
+            ax.plot(self.val_epochs, self.val_loss, color=line.get_color(), marker="o", ms=ms(3), label=f"{label} validation".strip())
         ax.set(xlabel="epoch", ylabel="loss", yscale="log")
         return ax
 

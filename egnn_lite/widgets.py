@@ -48,7 +48,7 @@ from .graphs import fully_connected
 from .groups import EuclideanTransform, Permutation, rotation_from_angles
 from .harmonics import all_spherical_harmonics, sphere_quadrature, wigner_D
 from .models import EGNN, GNN
-from .viz import COLOURS, projector
+from .viz import COLOURS, area, lw, projector
 
 MIRROR = torch.diag(torch.tensor([-1.0, 1.0, 1.0], dtype=torch.float64))  # reflection x -> -x
 
@@ -334,21 +334,21 @@ class EquivarianceDemo(_SliderDemo):
             ax.view_init(elev=18, azim=-60)
             # fixed world axes, so rotations of the cloud are seen against something that does not move
             for d, c in zip(np.eye(3), ("#d62728", "#2ca02c", "#1f77b4")):
-                ax.plot(*np.stack([np.zeros(3), d * hi * 0.8]).T, color=c, lw=1.0, alpha=0.5)
+                ax.plot(*np.stack([np.zeros(3), d * hi * 0.8]).T, color=c, lw=lw(1.0), alpha=0.5)
             for d, c, label in zip(np.eye(3) * hi * 0.88, ("#d62728", "#2ca02c", "#1f77b4"), "xyz"):
                 self._texts.append(ax.text(*d, label, color=c, fontsize=fs - 2))
             a = {"ax": ax}
             if panel == "input":
-                a["ghost"] = ax.scatter(*self.x.numpy().T, s=18, c="#bbbbbb", depthshade=False)
-                (a["chain"],) = ax.plot([], [], [], color="#555555", lw=1.0)
-                a["points"] = ax.scatter(*self.x.numpy().T, s=40, c=colours, depthshade=False, edgecolors="k", linewidths=0.4)
+                a["ghost"] = ax.scatter(*self.x.numpy().T, s=area(18), c="#bbbbbb", depthshade=False)
+                (a["chain"],) = ax.plot([], [], [], color="#555555", lw=lw(1.0))
+                a["points"] = ax.scatter(*self.x.numpy().T, s=area(40), c=colours, depthshade=False, edgecolors="k", linewidths=lw(0.4))
                 a["title"] = fig.text(1 / 6, 0.97, "", ha="center", va="top", fontsize=fs)
                 self._texts.append(a["title"])
             else:
-                a["gap"] = Line3DCollection([np.zeros((2, 3))], colors=COLOURS["gnn"], linewidths=2.2)
+                a["gap"] = Line3DCollection([np.zeros((2, 3))], colors=COLOURS["gnn"], linewidths=lw(2.2))
                 ax.add_collection3d(a["gap"], autolim=False)
-                a["fgx"] = ax.scatter(*self.x.numpy().T, s=60, facecolors="none", edgecolors=colours, linewidths=1.6, depthshade=False)
-                a["gfx"] = ax.scatter(*self.x.numpy().T, s=30, c="k", marker="x", linewidths=1.0, depthshade=False)
+                a["fgx"] = ax.scatter(*self.x.numpy().T, s=area(60), facecolors="none", edgecolors=colours, linewidths=lw(1.6), depthshade=False)
+                a["gfx"] = ax.scatter(*self.x.numpy().T, s=area(30), c="k", marker="x", linewidths=lw(1.0), depthshade=False)
                 # fig.text, not ax.set_title: a 3-D title is re-placed on every draw, which is slow
                 a["title"] = fig.text((2 * k + 1) / 6, 0.97, "", ha="center", va="top", fontsize=fs)
                 self._texts.append(a["title"])
@@ -651,17 +651,17 @@ class HarmonicsDemo(_SliderDemo):
         ax.view_init(elev=18, azim=-60)
         t = np.linspace(0, 2 * np.pi, 60)
         for circle in (np.stack([np.cos(t), np.sin(t), 0 * t]), np.stack([np.cos(t), 0 * t, np.sin(t)]), np.stack([0 * t, np.cos(t), np.sin(t)])):
-            ax.plot(*circle, color="#d0d0d0", lw=0.7)
+            ax.plot(*circle, color="#d0d0d0", lw=lw(0.7))
         for d, c, label in zip(np.eye(3), ("#d62728", "#2ca02c", "#1f77b4"), "xyz"):
-            ax.plot(*np.stack([np.zeros(3), d * 1.2]).T, color=c, lw=1.0, alpha=0.6)
+            ax.plot(*np.stack([np.zeros(3), d * 1.2]).T, color=c, lw=lw(1.0), alpha=0.6)
             ax.text(*(d * 1.3), label, color=c, fontsize=fs - 2)  # static: part of the background
         x0 = self.x.numpy()
         rays = lambda x: np.stack([np.zeros_like(x), x], axis=1)  # noqa: E731
-        ax.add_collection3d(Line3DCollection(rays(x0), colors="#b5b5b5", linewidths=1.2), autolim=False)
-        ax.scatter(*x0.T, s=22, c="#b5b5b5", depthshade=False)
-        a["rays"] = Line3DCollection(rays(x0), colors=self.POINT_COLOUR, linewidths=1.8)
+        ax.add_collection3d(Line3DCollection(rays(x0), colors="#b5b5b5", linewidths=lw(1.2)), autolim=False)
+        ax.scatter(*x0.T, s=area(22), c="#b5b5b5", depthshade=False)
+        a["rays"] = Line3DCollection(rays(x0), colors=self.POINT_COLOUR, linewidths=lw(1.8))
         ax.add_collection3d(a["rays"], autolim=False)
-        a["points"] = ax.scatter(*x0.T, s=45, c=self.POINT_COLOUR, edgecolors="k", linewidths=0.5, depthshade=False)
+        a["points"] = ax.scatter(*x0.T, s=area(45), c=self.POINT_COLOUR, edgecolors="k", linewidths=lw(0.5), depthshade=False)
         self._dynamic += [(a["rays"], True), (a["points"], True)]
         self._axes3d = ax
 
@@ -676,10 +676,10 @@ class HarmonicsDemo(_SliderDemo):
         for side in ("top", "right"):
             bx.spines[side].set_visible(False)
         bar_colours = np.concatenate([[L_COLOURS[l]] * n_ for l, n_ in enumerate(self.sizes)])
-        bx.bar(pos, c0, width=0.85, color="#dcdcdc", edgecolor="#a8a8a8", linewidth=0.6, zorder=1)
+        bx.bar(pos, c0, width=0.85, color="#dcdcdc", edgecolor="#a8a8a8", linewidth=lw(0.6), zorder=1)
         a["after"] = bx.bar(pos, c0, width=0.5, color=bar_colours, zorder=2)
-        a["zero"] = bx.axhline(0, color="k", lw=0.6, zorder=3)
-        (a["predicted"],) = bx.plot(pos, c0, ls="none", marker="_", ms=13 if not big else 16, mew=2.0, color="k", zorder=4)
+        a["zero"] = bx.axhline(0, color="k", lw=lw(0.6), zorder=3)
+        (a["predicted"],) = bx.plot(pos, c0, ls="none", marker="_", ms=13 if not big else 16, mew=lw(2.0), color="k", zorder=4)  # ms: a bar's width
         self._dynamic += [(bar, False) for bar in a["after"]] + [(a["zero"], False), (a["predicted"], False)]
         ms = [m for l in range(self.l_max + 1) for m in range(-l, l + 1)]
         bx.set_xticks(pos, [str(m) for m in ms], fontsize=fs - 3)
@@ -702,7 +702,7 @@ class HarmonicsDemo(_SliderDemo):
         a["matrix"] = hx.imshow(np.eye(self.dim), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
         a["blocks"] = []
         for l, (a_, n_) in enumerate(zip(self.starts, self.sizes)):
-            a["blocks"].append(hx.add_patch(Rectangle((a_ - 0.5, a_ - 0.5), n_, n_, fill=False, edgecolor=L_COLOURS[l], lw=1.6)))
+            a["blocks"].append(hx.add_patch(Rectangle((a_ - 0.5, a_ - 0.5), n_, n_, fill=False, edgecolor=L_COLOURS[l], lw=lw(1.6))))
         # the frame (spines) is drawn after the image in a full draw, so it is redrawn with it
         self._dynamic += [(a["matrix"], False)] + [(r, False) for r in a["blocks"]] + [(sp, False) for sp in hx.spines.values()]
         centres = [a_ + (n_ - 1) / 2 for a_, n_ in zip(self.starts, self.sizes)]
@@ -999,7 +999,8 @@ class NoiseRedrawDemo(_SliderDemo):
             ax.grid(False)
             self._images[name] = ax.imshow(np.zeros((2, 2)), cmap="Greys", vmin=0.0, vmax=1.0, interpolation="nearest")
             if name != "truth":
-                self._marks[name] = ax.scatter([], [], s=55, marker="s", facecolors="none", edgecolors=COLOURS["gnn"], linewidths=1.6)
+                # s: a box about one matrix entry wide, fixed by the geometry rather than by the projector switch
+                self._marks[name] = ax.scatter([], [], s=55, marker="s", facecolors="none", edgecolors=COLOURS["gnn"], linewidths=lw(1.6))
             self._titles[name] = ax.set_title("", fontsize=fs)
             self._axes[name] = ax
         self._footer = fig.text(0.5, 0.985, "", ha="center", va="top", fontsize=fs, color="#222222")
