@@ -1,6 +1,8 @@
-# Two commands a new user needs (see README.md):
+# The commands a new user needs (see README.md):
 #   make lab   - set up .venv and open JupyterLab on notebooks/
+#                (EGNN_LITE_PROJECTOR=1 make lab: larger fonts and lines in every notebook and widget)
 #   make test  - set up .venv and run the whole test suite
+#   make book  - execute every notebook at full size and write the static HTML book to book/
 PYTHON ?= python3.11
 VENV   ?= .venv
 # extra options for pip, e.g. PyTorch's CPU-only wheel index on Linux (see README.md)
@@ -10,7 +12,7 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test bench bench-scaling bench-edges bench-nbody bench-notebooks figures setup clean
+.PHONY: lab test book bench bench-scaling bench-edges bench-nbody bench-notebooks figures setup clean
 
 setup: $(STAMP)
 
@@ -26,6 +28,12 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# book/index.html and a page per notebook; notebooks whose code, egnn_lite and data/ are unchanged
+# come from book/.cache (BOOK_ARGS="--force" runs them all again, "--size reduced" for a quick look)
+BOOK_ARGS ?=
+book: $(STAMP)
+	$(BIN)/python tools/build_book.py $(BOOK_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_layers.py

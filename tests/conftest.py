@@ -44,3 +44,15 @@ def lenient_exercises(monkeypatch):
     from egnn_lite.exercises import STRICT_ENV
 
     monkeypatch.delenv(STRICT_ENV, raising=False)
+
+
+@pytest.fixture(scope="session")
+def reduced_book(tmp_path_factory):
+    """The book (tools/build_book.py) built once per session at the tests' reduced size, into a
+    temporary directory: (its directory, the build record). tests/test_book.py checks it and
+    tests/test_book_browser.py opens it in Chromium."""
+    import book_tools
+
+    out = tmp_path_factory.mktemp("book")
+    record = book_tools.build_book.build(out, size="reduced", verbose=False, timeout=600)
+    return out, record

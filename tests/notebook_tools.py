@@ -51,9 +51,9 @@ def exercise_pairs(nb) -> list[tuple[int, int]]:
     return pairs
 
 
-def prepared(path: Path, *, size: str = "reduced", solutions: bool = False):
-    """The notebook, with SIZE injected after the parameters cell and, optionally, every
-    exercise cell replaced by its revealed solution."""
+def prepared(path: Path, *, size: str = "reduced", solutions: bool = False, note: str = "injected by the tests"):
+    """The notebook, with SIZE injected after the parameters cell (``note`` as its comment) and,
+    optionally, every exercise cell replaced by its revealed solution."""
     nb = nbformat.read(path, as_version=4)
     if solutions:
         for ex, sol in exercise_pairs(nb):
@@ -61,7 +61,7 @@ def prepared(path: Path, *, size: str = "reduced", solutions: bool = False):
     params = [k for k, c in enumerate(nb.cells) if "parameters" in tags(c)]
     if len(params) != 1:
         raise ValueError(f"{path.name}: expected one cell tagged 'parameters', found {len(params)}")
-    injected = nbformat.v4.new_code_cell(f"SIZE = {size!r}  # injected by the tests", metadata={"tags": ["injected-parameters"]})
+    injected = nbformat.v4.new_code_cell(f"SIZE = {size!r}  # {note}", metadata={"tags": ["injected-parameters"]})
     nb.cells.insert(params[0] + 1, injected)
     return nb
 
@@ -76,18 +76,21 @@ class NotebookFailed(Exception):
     pass
 
 
-def execute(path: Path, *, size: str = "reduced", solutions: bool = False, timeout: int = 600, strict: bool | None = None) -> Run:
+def execute(path: Path, *, size: str = "reduced", solutions: bool = False, timeout: int = 600, strict: bool | None = None,
+            on_cell_executed=None, note: str = "injected by the tests") -> Run:
     """Execute a notebook top to bottom in a fresh kernel (cwd = notebooks/). On a failing
-    cell, raise ``NotebookFailed`` with the cell's number, source and traceback."""
+    cell, raise ``NotebookFailed`` with the cell's number, source and traceback.
+    ``on_cell_executed``, if given, is called after each code cell (nbclient's hook; a progress bar)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-    nb = prepared(path, size=size, solutions=solutions)
+    nb = prepared(path, size=size, solutions=solutions, note=note)
     env_strict = solutions if strict is None else strict
     old = {k: os.environ.get(k) for k in ("EGNN_LITE_EXERCISES", "MPLBACKEND")}
     os.environ["EGNN_LITE_EXERCISES"] = "strict" if env_strict else ""
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    hooks = {"on_cell_executed": on_cell_executed} if on_cell_executed else {}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}, **hooks)
     start = time.perf_counter()
     try:
         client.execute()

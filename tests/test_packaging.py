@@ -66,12 +66,15 @@ def test_sync_check_notices_a_disagreement():
     assert got["scipy"].specifier != runtime_requirements()["scipy"].specifier
 
 
-def readme_commands():
+def readme_command(name: str) -> str:
     text = (ROOT / "README.md").read_text()
-    test = re.search(r"<!-- test-command -->\s*```(?:bash|sh)?\n(.+?)\n```", text, re.S)
-    lab = re.search(r"<!-- lab-command -->\s*```(?:bash|sh)?\n(.+?)\n```", text, re.S)
-    assert test and lab, "README.md must mark its two commands with <!-- test-command --> and <!-- lab-command -->"
-    return test.group(1).strip(), lab.group(1).strip()
+    found = re.search(rf"<!-- {name}-command -->\s*```(?:bash|sh)?\n(.+?)\n```", text, re.S)
+    assert found, f"README.md must mark its {name} command with <!-- {name}-command -->"
+    return found.group(1).strip()
+
+
+def readme_commands():
+    return readme_command("test"), readme_command("lab")
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -83,7 +86,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 def test_makefile_has_the_readme_targets():
     test_cmd, lab_cmd = readme_commands()
     makefile = (ROOT / "Makefile").read_text()
-    for cmd in (test_cmd, lab_cmd):
+    for cmd in (test_cmd, lab_cmd, readme_command("book")):
         target = cmd.split()[-1]
         assert re.search(rf"^{target}:", makefile, re.M), f"Makefile has no target {target!r}"
 
@@ -144,23 +147,32 @@ def test_resolve_fails_on_a_missing_name():
         resolve("egnn_light.layers")
 
 
-QUESTION_LINK_RE = re.compile(r"\]\((notebooks/\d\d_\w+\.ipynb)#(.+?)\)(?=;| \|)")
+# a markdown link to a notebook's section; the fragment may hold one level of parentheses, "E(n)"
+QUESTION_LINK_RE = re.compile(r"\]\(((?:notebooks/)?\d\d_\w+\.ipynb)#((?:[^()\s]|\([^()\s]*\))+)\)")
+
+
+def heading_text(line: str) -> str:
+    """A markdown heading as it reads once rendered: no #s, code ticks, emphasis or link targets."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.lstrip("#").strip())
+    return text.replace("`", "").replace("**", "").replace("*", "")
 
 
 @functools.lru_cache(maxsize=None)
 def jupyterlab_anchors(path: Path) -> frozenset[str]:
-    """The anchors JupyterLab gives a notebook's markdown headings: the heading text, spaces as '-'."""
+    """The anchors JupyterLab (and nbconvert) give a notebook's markdown headings: the rendered
+    heading text, spaces as '-'."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     lines = [line for c in nb.cells if c.cell_type == "markdown" for line in c.source.splitlines()]
-    return frozenset(line.lstrip("#").strip().replace(" ", "-") for line in lines if re.match(r"#{1,6} ", line))
+    return frozenset(heading_text(line).replace(" ", "-") for line in lines if re.match(r"#{1,6} ", line))
 
 
-def broken_question_links(text: str) -> list[str]:
+def broken_question_links(text: str, base: Path = ROOT) -> list[str]:
+    """Links to a notebook section that name no heading of it (paths relative to ``base``)."""
     broken = []
     for target, fragment in QUESTION_LINK_RE.findall(text):
-        path = ROOT / target
+        path = base / target
         if not path.is_file() or fragment not in jupyterlab_anchors(path):
             broken.append(f"{target}#{fragment}")
     return broken
@@ -184,3 +196,23 @@ def test_broken_question_link_is_caught():
     bad = good.replace("Conservation", "Conversation")
     assert broken_question_links(bad) == ["notebooks/05_momentum_and_the_nbody_experiment.ipynb#8.-Conversation-of-momentum"]
     assert broken_question_links(good.replace("05_momentum", "05_moment")) != []
+
+
+def test_the_guide_links_to_existing_headings():
+    """notebooks/GUIDE.md points the facilitator at sections by link; each must name a heading."""
+    text = (ROOT / "notebooks" / "GUIDE.md").read_text()
+    links = QUESTION_LINK_RE.findall(text)
+    assert len(links) >= 30, len(links)
+    assert {t[:2] for t, _ in links} == {"01", "02", "03", "04", "05", "06"}, "a session without links"
+    assert not broken_question_links(text, ROOT / "notebooks"), broken_question_links(text, ROOT / "notebooks")
+    # every link to a notebook has a fragment or is a plain link to the notebook, nothing else
+    assert not re.findall(r"\]\((?!https?:)[^)#]*\.md[)#]", text.replace("(GUIDE.md", "")), "links to other markdown files"
+
+
+def test_heading_text_reads_as_rendered():
+    """The anchors follow the rendered heading: code ticks and emphasis drop out (as in the guide's links)."""
+    assert heading_text("### The same layer in `egnn_lite`") == "The same layer in egnn_lite"
+    assert heading_text("### Does EGNN *with* coordinate updates tell them apart?") == "Does EGNN with coordinate updates tell them apart?"
+    assert heading_text("## 1. A point cloud and the group E(n)") == "1. A point cloud and the group E(n)"
+    link = "[x](01_proof_sketch_as_code.ipynb#1.-A-point-cloud-and-the-group-E(n))"
+    assert QUESTION_LINK_RE.findall(link) == [("01_proof_sketch_as_code.ipynb", "1.-A-point-cloud-and-the-group-E(n)")]
