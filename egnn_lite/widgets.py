@@ -367,7 +367,7 @@ class EquivarianceDemo(_SliderDemo):
             self._build_figure()
         for t in self._texts:
             t.set_visible(annotate)
-        self._fig.subplots_adjust(top=0.82 if annotate else 1.0)
+        self._fig.subplots_adjust(top=(0.76 if projector() else 0.82) if annotate else 1.0)
         for panel in self._artists.values():  # without titles there is room for a larger view
             panel["ax"].set_box_aspect((1, 1, 1), zoom=1.2 if annotate else 1.3)
         a = self._artists["input"]
@@ -394,7 +394,8 @@ class EquivarianceDemo(_SliderDemo):
             inv, eq = result.invariant_error[name], result.equivariance_error[name]
             ok = "equivariant" if max(inv, eq) < 1e-10 else "NOT equivariant"
             label = "EGNN" if name == "EGNN" else "plain GNN"
-            a["title"].set_text(f"{label}: {ok}\ncircles f(g·x), crosses g·f(x)\ninvariant err {inv:.1e}, equivariance err {eq:.1e}")
+            errors = f"invariant err {inv:.1e},{chr(10) if projector() else ' '}equivariance err {eq:.1e}"  # one line fits only at the normal size
+            a["title"].set_text(f"{label}: {ok}\ncircles f(g·x), crosses g·f(x)\n{errors}")
             a["title"].set_color(COLOURS["egnn"] if max(inv, eq) < 1e-10 else COLOURS["gnn"])
         png = _figure_png(self._fig)
         result.render_ms = 1000 * (time.perf_counter() - t0)
@@ -1027,11 +1028,12 @@ class NoiseRedrawDemo(_SliderDemo):
                 f"{AE_LABELS[name]}\n{result.wrong[name]} wrong, {result.flipped[name]} flipped vs draw 0"
             )
         name = {"community_small": "Community Small", "erdos_renyi": "Erdős–Rényi"}.get(self.dataset, self.dataset)
-        self._footer.set_text(f"{name} test graph {result.state.graph}, noise draw {result.state.draw}: black = edge (greys: probabilities "
+        sep = "\n" if projector() else " "  # one line fits only at the normal size
+        self._footer.set_text(f"{name} test graph {result.state.graph}, noise draw {result.state.draw}: black = edge{sep}(greys: probabilities "
                               "between 0 and 1), red boxes = wrong at threshold 0.5" if annotate else "")
         for t in self._titles.values():
             t.set_visible(annotate)
-        self._fig.subplots_adjust(top=0.80 if annotate else 0.98)
+        self._fig.subplots_adjust(top=(0.74 if projector() else 0.80) if annotate else 0.98)
         png = _figure_png(self._fig)
         result.render_ms = 1000 * (time.perf_counter() - t0)
         return png

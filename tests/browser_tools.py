@@ -78,6 +78,13 @@ def missing_browser() -> str | None:
     return None
 
 
+def artefacts_dir(tmp_path_factory, prefix: str) -> Path:
+    """Where a browser test saves its screenshots: $EGNN_LITE_ARTIFACTS, or a pytest temporary folder."""
+    out = Path(os.environ["EGNN_LITE_ARTIFACTS"]) if os.environ.get("EGNN_LITE_ARTIFACTS") else tmp_path_factory.mktemp(prefix)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
 # ---------------------------------------------------------------------------- the notebook copy
 def prepared_copy(notebook: Path, dest_dir: Path, *, size: str = "reduced") -> Path:
     """Write ``notebook``, with SIZE injected (``notebook_tools.prepared``), into ``dest_dir``,

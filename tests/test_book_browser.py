@@ -16,7 +16,6 @@ the test, except under CI=true, where it fails.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -54,8 +53,7 @@ def served_book(reduced_book):
 
 @pytest.fixture(scope="module")
 def artefacts(tmp_path_factory) -> Path:
-    out = Path(os.environ["EGNN_LITE_ARTIFACTS"]) if os.environ.get("EGNN_LITE_ARTIFACTS") else tmp_path_factory.mktemp("book-artefacts")
-    out.mkdir(parents=True, exist_ok=True)
+    out = bt.artefacts_dir(tmp_path_factory, "book-artefacts")
     print(f"\nbook screenshots: {out}")
     return out
 

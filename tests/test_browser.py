@@ -37,8 +37,7 @@ pytestmark = pytest.mark.timeout(TIMEOUT)
 
 @pytest.fixture(scope="module")
 def artefacts(tmp_path_factory) -> Path:
-    out = Path(os.environ["EGNN_LITE_ARTIFACTS"]) if os.environ.get("EGNN_LITE_ARTIFACTS") else tmp_path_factory.mktemp("browser-artefacts")
-    out.mkdir(parents=True, exist_ok=True)
+    out = bt.artefacts_dir(tmp_path_factory, "browser-artefacts")
     print(f"\nbrowser test artefacts (screenshots, JupyterLab log): {out}")
     return out
 

@@ -119,6 +119,12 @@ def executed(path: Path, *, size: str, cache_dir: Path, sources_digest: str, for
     return run.nb, Executed(path.stem, run.seconds, False, key)
 
 
+def duration(seconds: float) -> str:
+    """'42 s' or '4 min 24 s'."""
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
 def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -309,7 +315,7 @@ def index_markdown(headers: list[Header], runs: dict[str, Executed], size: str, 
     lines += ["## Course map", "", f"| | notebook | session | compute in this build ({size} size) |", "|---|---|---|---|"]
     for k, h in enumerate(headers, 1):
         run = runs.get(h.stem)
-        took = f"{run.seconds:.0f} s" if run else ""
+        took = duration(run.seconds) if run else ""
         minutes = re.search(r"about (\d+) minutes", h.session)
         session = f"about {minutes.group(1)} min" if minutes else h.session.split(".")[0]
         lines.append(f"| {k} | [{h.title}]({h.stem}.html) | {session} | {took} |")
