@@ -366,8 +366,7 @@ def build(out: Path = DEFAULT_OUT, *, size: str = "full", force: bool = False, p
         runs[path.stem] = run
         if verbose:
             print(f"[{k}/{len(paths)}] {path.name}: " + (f"from the cache (run of {run.seconds:.0f} s)" if run.cached else f"executed in {run.seconds:.0f} s"), flush=True)
-        widgets = freeze_widgets(nb)
-        nb.metadata["book"] = {"widgets_frozen": widgets}
+        freeze_widgets(nb)
         (out / f"{path.stem}.html").write_text(to_html(nb, h.title, nav_html(pages, f"{path.stem}.html")))
     figures = paths[0].parent / "figures"
     if figures.is_dir():
