@@ -44,6 +44,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote
 
 import nbformat
 
@@ -428,10 +429,10 @@ HREF_RE = re.compile(r'<a\s[^>]*?href="([^"]*)"')
 SRC_RE = re.compile(r'<img\s[^>]*?src="([^"]*)"')
 
 
-def page_problems(page: Path, book: Path) -> list[str]:
-    """Errors, tracebacks, unresolved images and internal links on one page."""
-    from urllib.parse import unquote
-
+def page_problems(page: Path, book: Path, anchors: dict[Path, set[str]] | None = None) -> list[str]:
+    """Errors, tracebacks, unresolved images and internal links on one page. ``anchors`` keeps
+    each target page's element ids once read, across the pages of one check."""
+    anchors = {} if anchors is None else anchors
     text = page.read_text()
     problems = []
     if 'data-mime-type="application/vnd.jupyter.error"' in text:
@@ -459,9 +460,16 @@ def page_problems(page: Path, book: Path) -> list[str]:
         file = page if not target else book / unquote(target)
         if not file.is_file():
             problems.append(f"{page.name}: broken link {href}")
-        elif fragment and file.suffix == ".html" and html.unescape(unquote(fragment)) not in {html.unescape(unquote(i)) for i in ID_RE.findall(file.read_text())}:
+        elif fragment and file.suffix == ".html" and html.unescape(unquote(fragment)) not in _ids(file, anchors):
             problems.append(f"{page.name}: link {href} names no heading or anchor in {file.name}")
     return problems
+
+
+def _ids(file: Path, anchors: dict[Path, set[str]]) -> set[str]:
+    """The element ids of an HTML page, decoded as a fragment is; read once per check."""
+    if file not in anchors:
+        anchors[file] = {html.unescape(unquote(i)) for i in ID_RE.findall(file.read_text())}
+    return anchors[file]
 
 
 def check_book(book: Path, stems: list[str] | None = None, *, guide: bool = True) -> list[str]:
@@ -473,8 +481,9 @@ def check_book(book: Path, stems: list[str] | None = None, *, guide: bool = True
     if index.is_file():
         hrefs = set(HREF_RE.findall(index.read_text()))  # a whole page, not a section of it
         problems += [f"index.html does not list {s}" for s in stems if f"{s}.html" not in hrefs]
+    anchors: dict[Path, set[str]] = {}
     for page in sorted(book.glob("*.html")):
-        problems += page_problems(page, book)
+        problems += page_problems(page, book, anchors)
     return problems
 
 
