@@ -136,3 +136,55 @@ def test_simulator_is_E3_equivariant_and_the_official_clip_is_not():
 def test_bad_input_is_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_the_clip_convention_is_the_official_generator():
+    """forces="clip" clips each force component to +-100, as the official synthetic_sim.py does: the
+    integrator written out above, with max_F = 100, on trajectories where the clip acts."""
+    x0, v0, q = initial_state(40, seed=21)
+    clip = Protocol(forces="clip")
+    X, V, acted = simulate(x0, v0, q, [0, 12], protocol=clip, count_limited=True)
+    picks = [int(b) for b in torch.nonzero(acted > 0)[:3, 0]]
+    assert len(picks) == 3, "seed 21 should give trajectories where the clip acts"
+    for b in picks:
+        locs, vels = official_loop(x0[b].numpy().T, v0[b].numpy().T, q[b].numpy(), T=1400, max_F=100.0)
+        np.testing.assert_allclose(X[b, 1].numpy(), locs[12].T, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(V[b, 1].numpy(), vels[12].T, rtol=0, atol=1e-8)
+    # where neither limit acts, the two conventions are the same simulation, bit for bit
+    Xn, _, acted_n = simulate(x0, v0, q, [0, 12], count_limited=True)
+    quiet = (acted == 0) & (acted_n == 0)
+    assert quiet.any() and torch.equal(X[quiet], Xn[quiet])
+    assert not torch.allclose(X[acted > 0], Xn[acted > 0])
+
+
+def test_the_limit_counter():
+    x0, v0, q = initial_state(30, seed=2)
+    *_, none = simulate(x0, v0, q, [3], protocol=NO_LIMIT, count_limited=True)
+    *_, tight = simulate(x0, v0, q, [3], protocol=Protocol(force_limit=1e-3), count_limited=True)
+    *_, loose = simulate(x0, v0, q, [3], protocol=Protocol(force_limit=0.5), count_limited=True)
+    assert none.dtype == torch.int64 and (none == 0).all()
+    assert (tight == frame_step(3)).all()  # every evaluation: the kick and steps 1 .. 399
+    assert (loose <= tight).all() and (loose < tight).any()
+
+
+def test_the_clip_convention_is_not_rotation_equivariant():
+    """The simulator itself through the harness: a tight norm limit passes, the same clip per component fails."""
+    x0, v0, q = initial_state(1, seed=8)
+    h, x, v, ei = q[0].unsqueeze(1), x0[0], v0[0], fully_connected(5)
+
+    def run(forces):
+        def f(h, x, ei, v):
+            X, V = simulate(x.unsqueeze(0), v.unsqueeze(0), h[:, 0].unsqueeze(0), [3], protocol=Protocol(force_limit=0.05, forces=forces))
+            return X[0, 0], V[0, 0]
+        return check_equivariance(f, h, x, ei, v=v, outputs=("position", "vector"))
+
+    assert run("norm").passed
+    clipped = run("clip")
+    assert not clipped.passed and clipped.worst("rotation") > 1e-6 and clipped.worst("translation") < 1e-10
+
+
+def test_an_unknown_convention_is_named():
+    with pytest.raises(ValueError, match="forces must be one of"):
+        Protocol(forces="clamp")
+    with pytest.raises(ValueError, match="forces must be one of"):
+        coulomb_forces(torch.zeros(1, 2, 3), torch.ones(1, 2), forces="box")

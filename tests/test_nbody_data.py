@@ -70,3 +70,49 @@ def test_missing_and_altered_files_say_how_to_regenerate(tmp_path):
 def test_unknown_split():
     with pytest.raises(ValueError, match="unknown split"):
         load_split("training")
+
+
+def test_the_clipped_convention_is_shipped_and_recorded():
+    """data/nbody/clip holds the same splits simulated with the official per-component clip, from the
+    same seeds: the same initial states, different trajectories where the clip acted."""
+    from egnn_lite.nbody.data import data_dir, manifest_forces
+
+    manifest = json.loads((data_dir("clip") / "manifest.json").read_text())
+    assert manifest_forces(manifest) == "clip" and "--forces clip" in manifest["command"]
+    assert manifest_forces(json.loads((DATA_DIR / "manifest.json").read_text())) == "norm"
+    for split in SPLITS:
+        clip, norm = load_split(split, forces="clip"), load_split(split)
+        assert clip.x.shape == norm.x.shape and torch.equal(clip.q, norm.q)
+        differ = (clip.x - norm.x).abs().amax(dim=(1, 2, 3)) > 1e-6
+        assert 0.2 < differ.float().mean() < 0.8  # the limit acts in a large share, not in all
+        fresh = generate_split(split, n=8, forces="clip")
+        assert torch.equal(fresh.x, clip.x[:8]) and torch.equal(fresh.v, clip.v[:8])
+
+
+def test_a_convention_is_never_mistaken_for_the_other(tmp_path):
+    from egnn_lite.nbody.data import data_dir
+
+    with pytest.raises(DatasetError, match="records forces='clip', not the 'norm'"):
+        load_split("valid", data_dir("clip"))
+    with pytest.raises(DatasetError, match="records forces='norm', not the 'clip'"):
+        load_split("valid", DATA_DIR, forces="clip")
+    with pytest.raises(ValueError, match="forces must be one of"):
+        load_split("valid", forces="clamp")
+    root = tmp_path / "clip"
+    shutil.copytree(data_dir("clip"), root)
+    (root / "charged5_test.npz").unlink()
+    with pytest.raises(DatasetError, match="generate --forces clip"):
+        load_split("test", root, forces="clip")
+
+
+def test_generate_and_verify_take_the_convention(tmp_path, capsys):
+    from egnn_lite.nbody.data import data_dir
+
+    assert main(["generate", "--forces", "clip", "--out", str(tmp_path)]) == 0
+    ours = json.loads((tmp_path / "manifest.json").read_text())
+    assert ours["splits"] == json.loads((data_dir("clip") / "manifest.json").read_text())["splits"]
+    assert not list(tmp_path.glob(".*.tmp"))  # written through temporary files, none left behind
+    assert main(["verify", "--forces", "clip"]) == 0
+    assert "bit for bit" in capsys.readouterr().out
+    assert main(["verify", "--forces", "clip", "--root", str(DATA_DIR)]) == 2
+    assert "records forces='norm'" in capsys.readouterr().err

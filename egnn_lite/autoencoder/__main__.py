@@ -5,7 +5,12 @@
     python -m egnn_lite.autoencoder overfit       the overfitting experiment: 100 Erdős–Rényi graphs per edge
                                                   probability p, train = test; prints F1 and % error per model and p
                                                   (stored results by default, --retrain to run it, --save to store it)
-    python -m egnn_lite.autoencoder datasets      sizes and edge densities of every split
+    python -m egnn_lite.autoencoder datasets      sizes and edge densities of every split, and how many of its
+                                                  graphs the training split also holds
+    python -m egnn_lite.autoencoder draw          draw a set of graphs (a split, a new seed, fresh communities)
+                                                  and write it to an .npz file
+    python -m egnn_lite.autoencoder score         score the pretrained encoders on any set of graphs in such a
+                                                  file (--unseen: only those the training split does not hold)
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 import torch
 
 from . import train
-from .data import SPLITS, edge_density
+from .data import SPLITS, GraphFileError, community_small, edge_density, erdos_renyi, load_graphs, save_graphs, seen_in
 
 NAMES = {"gnn": "GNN", "noise_gnn": "Noise-GNN", "radial_field": "Radial Field", "egnn": "EGNN"}
 SHORT = {"community_small": "Community Small", "erdos_renyi": "Erdős–Rényi"}
@@ -129,12 +134,60 @@ def _overfit(args) -> int:
 
 
 def _datasets(args) -> int:
-    print(f"{'dataset':<16} {'split':<6} {'graphs':>6} {'nodes':>7} {'edge density':>12}")
+    print(f"{'dataset':<16} {'split':<6} {'graphs':>6} {'nodes':>7} {'edge density':>12} {'also in train':>14}")
     for dataset in train.DATASETS:
+        trainset = train.load_dataset(dataset, "train")
         for split in SPLITS:
             graphs = train.load_dataset(dataset, split)
             sizes = [len(a) for a in graphs]
-            print(f"{SHORT[dataset]:<16} {split:<6} {len(graphs):>6} {f'{min(sizes)}-{max(sizes)}':>7} {100 * edge_density(graphs):>11.2f}%")
+            seen = "-" if split == "train" else f"{int(seen_in(graphs, trainset).sum())}"
+            print(f"{SHORT[dataset]:<16} {split:<6} {len(graphs):>6} {f'{min(sizes)}-{max(sizes)}':>7} {100 * edge_density(graphs):>11.2f}% {seen:>14}")
+    print("\nalso in train: graphs of the split that the training split holds too, the same matrix or relabelled (data.seen_in)")
+    return 0
+
+
+def _draw(args) -> int:
+    if args.dataset == "community_small":
+        graphs = community_small(args.split, seed=args.seed, fresh_communities=args.fresh_communities, n=args.n)
+    else:
+        if args.fresh_communities:
+            print("--fresh-communities applies to community_small only", file=sys.stderr)
+            return 2
+        graphs = erdos_renyi(args.split, seed=args.seed, p=args.p)[: args.n]
+    path = save_graphs(args.out, graphs)
+    seen = int(seen_in(graphs, train.load_dataset(args.dataset, "train")).sum()) if args.p == 0.25 else None
+    print(f"wrote {len(graphs)} graphs to {path} (edge density {100 * edge_density(graphs):.2f} %"
+          + (f"; {seen} of them are in the {SHORT[args.dataset]} training split)" if seen is not None else ")"))
+    return 0
+
+
+def _score(args) -> int:
+    try:
+        encoders = _names(args.encoders, train.ENCODERS, "encoder(s)")
+        graphs = load_graphs(args.graphs)
+    except (ValueError, GraphFileError) as err:
+        print(err, file=sys.stderr)
+        return 2
+    torch.set_num_threads(args.threads)
+    what = f"{len(graphs)} graphs of {args.graphs}"
+    if args.unseen:
+        seen = seen_in(graphs, train.load_dataset(args.dataset, "train"))
+        graphs = [g for g, s in zip(graphs, seen) if not s]
+        what += f", less the {int(seen.sum())} that the {SHORT[args.dataset]} training split holds: {len(graphs)} left"
+        if not graphs:
+            print(f"{what}; nothing to score", file=sys.stderr)
+            return 1
+    print(f"The encoders trained on {SHORT[args.dataset]}, scored on {what} (edge density {100 * edge_density(graphs):.2f} %, "
+          f"noise drawn with seed {args.eval_seed})")
+    print(f"\n{'encoder':<13} {'BCE':>7} {'% error':>8} {'F1':>6}")
+    for encoder in encoders:
+        try:
+            model, _ = train.load_weights(args.dataset, encoder)
+        except FileNotFoundError as err:
+            print(err, file=sys.stderr)
+            return 1
+        s = train.evaluate(model, graphs, seed=args.eval_seed)
+        print(f"{NAMES[encoder]:<13} {s.bce:>7.2f} {100 * s.error:>8.2f} {s.f1:>6.3f}")
     return 0
 
 
@@ -163,8 +216,25 @@ def main(argv=None) -> int:
     ov.add_argument("--threads", type=int, default=1)
     ov.add_argument("--no-progress", action="store_true")
     ov.set_defaults(func=_overfit)
-    ds = sub.add_parser("datasets", help="sizes and edge densities of the six splits")
+    ds = sub.add_parser("datasets", help="sizes and edge densities of the six splits, and their overlap with the training split")
     ds.set_defaults(func=_datasets)
+    dr = sub.add_parser("draw", help="draw a set of graphs and write it to an .npz file (for score)")
+    dr.add_argument("--dataset", required=True, choices=list(train.DATASETS))
+    dr.add_argument("--split", default="test", choices=list(SPLITS), help="whose size (and, without --seed, whose seed) to use (default: test)")
+    dr.add_argument("--seed", type=int, help="a new seed instead of the split's own")
+    dr.add_argument("--fresh-communities", action="store_true", help="community_small: draw every community anew (the official code reuses one per size)")
+    dr.add_argument("--p", type=float, default=0.25, help="erdos_renyi: edge probability (default 0.25)")
+    dr.add_argument("--n", type=int, help="keep the first N graphs")
+    dr.add_argument("--out", required=True, help="the .npz file to write")
+    dr.set_defaults(func=_draw)
+    sc = sub.add_parser("score", help="score the pretrained encoders of a dataset on the graphs of an .npz file")
+    sc.add_argument("--dataset", required=True, choices=list(train.DATASETS), help="which pretrained weights (trained on this dataset)")
+    sc.add_argument("--graphs", required=True, help="an .npz file with adjacency (G, N_max, N_max) and n_nodes (G,), as 'draw' writes")
+    sc.add_argument("--encoders", help=f"comma-separated, from {', '.join(train.ENCODERS)} (default: all four)")
+    sc.add_argument("--unseen", action="store_true", help="score only the graphs that the dataset's training split does not hold")
+    sc.add_argument("--eval-seed", type=int, default=train.EVAL_SEED, help="seed of the noise drawn for the scores")
+    sc.add_argument("--threads", type=int, default=1)
+    sc.set_defaults(func=_score)
     args = parser.parse_args(argv)
     if getattr(args, "save", False) and not getattr(args, "retrain", False):
         parser.error("--save needs --retrain")

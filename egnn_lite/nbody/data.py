@@ -18,25 +18,33 @@ checks the checksums; a missing or altered file raises an error that gives the c
 regenerate it, ``python -m egnn_lite.nbody generate`` (about 20 seconds), which reproduces the
 arrays bit for bit (on the same platform: the simulation is chaotic, so a different floating-point
 library could change the last bits of close encounters, and the checksums would say so).
+
+Two force conventions (``egnn_lite.nbody.simulate``): ``forces="norm"`` (the default, equivariant)
+lives in ``data/nbody/``, ``forces="clip"`` (each force component clipped, as the official generator
+and so the paper's Table 2) in ``data/nbody/clip/``, from the same seeds: the two sets start from the
+same states and differ only where the limit acted. Each folder's manifest records its convention,
+and loading checks that it is the one asked for.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import os
+import tempfile
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from .simulate import PROTOCOL, initial_state, simulate
+from .simulate import FORCES, PROTOCOL, Protocol, _check_forces, initial_state, simulate
 
-__all__ = ["SPLITS", "DATA_DIR", "NBodyData", "DatasetError", "generate_split", "write_split", "load_split", "load_file", "regenerate", "verify"]
+__all__ = ["SPLITS", "DATA_DIR", "FORCES", "data_dir", "NBodyData", "DatasetError", "generate_split", "write_split", "load_split",
+           "load_file", "regenerate", "verify"]
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "nbody"
-REGENERATE = "python -m egnn_lite.nbody generate"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "nbody"  # the "norm" convention; "clip" in DATA_DIR / "clip"
 # split -> (trajectories, seed, frames kept)
 SPLITS = {
     "train": (3000, 101, (30, 40)),
@@ -44,6 +52,16 @@ SPLITS = {
     "test": (2000, 103, (30, 40, 50, 60, 70, 80)),
 }
 GENERATOR_VERSION = 1  # bump when the simulator or the storage changes what the arrays hold
+
+
+def data_dir(forces: str = "norm") -> Path:
+    """The folder of the datasets generated with force convention ``forces`` ("norm" or "clip")."""
+    _check_forces(forces)
+    return DATA_DIR if forces == "norm" else DATA_DIR / forces
+
+
+def _regenerate_command(forces: str) -> str:
+    return "python -m egnn_lite.nbody generate" + ("" if forces == "norm" else f" --forces {forces}")
 
 
 class DatasetError(RuntimeError):
@@ -84,15 +102,19 @@ class NBodyData:
         return self[:n]
 
 
-def generate_split(split: str, *, n: int | None = None, progress: bool = False) -> NBodyData:
-    """Simulate split ``split`` from its seed (the first ``n`` trajectories if given)."""
+def generate_split(split: str, *, n: int | None = None, progress: bool = False, forces: str = "norm") -> NBodyData:
+    """Simulate split ``split`` from its seed (the first ``n`` trajectories if given), with force convention ``forces``."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose from {tuple(SPLITS)}")
     size, seed, frames = SPLITS[split]
     n = size if n is None else n
     x0, v0, q = initial_state(size, seed=seed)  # draw all, keep the first n: a prefix is the same data
-    X, V = simulate(x0[:n], v0[:n], q[:n], list(frames), progress=progress)
+    X, V = simulate(x0[:n], v0[:n], q[:n], list(frames), progress=progress, protocol=_protocol(forces))
     return NBodyData(X.float(), V.float(), q[:n].to(torch.int8), tuple(frames), split)
+
+
+def _protocol(forces: str) -> Protocol:
+    return PROTOCOL if forces == PROTOCOL.forces else replace(PROTOCOL, forces=forces)
 
 
 def _arrays(d: NBodyData) -> dict[str, np.ndarray]:
@@ -112,12 +134,25 @@ def _path(split: str, root: Path) -> Path:
     return Path(root) / f"charged5_{split}.npz"
 
 
+def _write_atomically(path: Path, write) -> None:
+    """``write(f)`` into a temporary file beside ``path``, then rename it over ``path``: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; data files are for everyone to read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_split(d: NBodyData, split: str, root: Path = DATA_DIR) -> dict:
     """Write one split and return its manifest entry (shapes and checksums)."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
     arrays = _arrays(d)
-    np.savez_compressed(_path(split, root), **arrays)
+    _write_atomically(_path(split, root), lambda f: np.savez_compressed(f, **arrays))
     n, seed, frames = SPLITS[split]
     return {
         "file": _path(split, root).name,
@@ -128,32 +163,47 @@ def write_split(d: NBodyData, split: str, root: Path = DATA_DIR) -> dict:
     }
 
 
-def _manifest(root: Path) -> dict:
+def _manifest(root: Path, forces: str = "norm") -> dict:
     path = Path(root) / "manifest.json"
     if not path.exists():
-        raise DatasetError(f"{path} is missing; regenerate the N-body data with: {REGENERATE}")
+        raise DatasetError(f"{path} is missing; regenerate the N-body data with: {_regenerate_command(forces)}")
     return json.loads(path.read_text())
 
 
-def load_split(split: str, root: Path = DATA_DIR, *, check: bool = True) -> NBodyData:
-    """Load a split, checking every array against the manifest's SHA-256."""
+def manifest_forces(manifest: dict) -> str:
+    """The force convention a manifest records (manifests written before there were two: "norm")."""
+    return manifest.get("protocol", {}).get("forces", "norm")
+
+
+def load_split(split: str, root: Path | None = None, *, check: bool = True, forces: str = "norm") -> NBodyData:
+    """Load a split of convention ``forces`` (from ``data_dir(forces)`` unless ``root`` is given).
+
+    With ``check`` (default), every array must match the manifest's SHA-256 and the manifest must
+    record the convention ``forces``.
+    """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose from {tuple(SPLITS)}")
+    root = data_dir(forces) if root is None else Path(root)
+    regen = _regenerate_command(forces)
     path = _path(split, root)
     if not path.exists():
-        raise DatasetError(f"{path} is missing; regenerate the N-body data with: {REGENERATE}")
+        raise DatasetError(f"{path} is missing; regenerate the N-body data with: {regen}")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in ("x", "v", "q", "frames")}
     except Exception as err:  # a truncated or foreign file
-        raise DatasetError(f"{path} could not be read as an N-body dataset ({err}); regenerate it with: {REGENERATE}") from None
+        raise DatasetError(f"{path} could not be read as an N-body dataset ({err}); regenerate it with: {regen}") from None
     if check:
-        entry = _manifest(root).get("splits", {}).get(split)
+        manifest = _manifest(root, forces)
+        if manifest_forces(manifest) != forces:
+            raise DatasetError(f"{root}/manifest.json records forces={manifest_forces(manifest)!r}, not the {forces!r} asked for; "
+                               f"the {forces!r} data live in {data_dir(forces)} ({regen})")
+        entry = manifest.get("splits", {}).get(split)
         if entry is None:
-            raise DatasetError(f"manifest.json has no entry for {split!r}; regenerate with: {REGENERATE}")
+            raise DatasetError(f"manifest.json has no entry for {split!r}; regenerate with: {regen}")
         for k, a in arrays.items():
             if _sha256(a) != entry["arrays"][k]["sha256"]:
-                raise DatasetError(f"{path}: array {k!r} does not match its checksum in manifest.json (altered or corrupted); regenerate with: {REGENERATE}")
+                raise DatasetError(f"{path}: array {k!r} does not match its checksum in manifest.json (altered or corrupted); regenerate with: {regen}")
     frames = tuple(int(f) for f in arrays["frames"])
     return NBodyData(torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["v"]), torch.from_numpy(arrays["q"]), frames, split)
 
@@ -186,27 +236,44 @@ def load_file(path: str | Path, *, need_frames: tuple[int, ...] = (30, 40)) -> N
     return NBodyData(as32(x), as32(v), torch.from_numpy(q.astype(np.int8)), frames_t, path.stem)
 
 
-def regenerate(root: Path = DATA_DIR, *, progress: bool = True) -> dict:
-    """Generate every split, write the files and the manifest; returns the manifest."""
+def regenerate(root: Path | None = None, *, progress: bool = True, forces: str = "norm") -> dict:
+    """Generate every split with force convention ``forces``, write the files and the manifest; returns the manifest.
+
+    ``root`` defaults to ``data_dir(forces)``.
+    """
+    root = data_dir(forces) if root is None else Path(root)
+    protocol = _protocol(forces)
+    conventions = {"norm": "the norm of each particle's force limited to force_limit (equivariant)",
+                   "clip": "each component of each particle's force clipped to +-force_limit, as the official generator (not rotation-equivariant)"}
     manifest = {
         "what": "charged-particle N-body datasets of the EGNN paper (Sec. 5.1), generated by egnn_lite.nbody",
         "generator_version": GENERATOR_VERSION,
-        "command": REGENERATE,
-        "protocol": {k: getattr(PROTOCOL, k) for k in PROTOCOL.__dataclass_fields__},
+        "command": _regenerate_command(forces),
+        "forces": conventions[forces],
+        "protocol": {k: getattr(protocol, k) for k in protocol.__dataclass_fields__},
         "splits": {},
     }
     for split in SPLITS:
-        manifest["splits"][split] = write_split(generate_split(split, progress=progress), split, root)
-    (Path(root) / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        manifest["splits"][split] = write_split(generate_split(split, progress=progress, forces=forces), split, root)
+    text = (json.dumps(manifest, indent=2) + "\n").encode()
+    _write_atomically(root / "manifest.json", lambda f: f.write(text))
     return manifest
 
 
-def verify(root: Path = DATA_DIR, *, progress: bool = True) -> list[str]:
-    """Regenerate every split in memory and compare with the manifest's checksums; returns the mismatches."""
-    manifest = _manifest(root)
+def verify(root: Path | None = None, *, progress: bool = True, forces: str | None = None) -> list[str]:
+    """Regenerate every split in memory and compare with the manifest's checksums; returns the mismatches.
+
+    The convention is the one the manifest records (``forces``, if given, must agree with it);
+    ``root`` defaults to ``data_dir(forces or "norm")``.
+    """
+    root = data_dir(forces or "norm") if root is None else Path(root)
+    manifest = _manifest(root, forces or "norm")
+    recorded = manifest_forces(manifest)
+    if forces is not None and recorded != forces:
+        raise DatasetError(f"{root}/manifest.json records forces={recorded!r}, not {forces!r}")
     bad = []
     for split in SPLITS:
-        arrays = _arrays(generate_split(split, progress=progress))
+        arrays = _arrays(generate_split(split, progress=progress, forces=recorded))
         want = manifest["splits"][split]["arrays"]
         bad += [f"{split}.{k}" for k, a in arrays.items() if _sha256(a) != want[k]["sha256"]]
     return bad
