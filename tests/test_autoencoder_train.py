@@ -90,7 +90,37 @@ def test_cli_tables(capsys):
     out = capsys.readouterr().out
     assert "p = 0.1" in out and "Noise-GNN" in out
     assert main(["datasets"]) == 0
-    assert "31.79%" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "31.79%" in out
+    cs_test = next(line for line in out.splitlines() if line.startswith("Community Small") and " test " in line)
+    assert cs_test.split()[-1] == "383"  # test graphs the training split holds too
+
+
+def test_cli_draws_and_scores_any_set_of_graphs(tmp_path, capsys):
+    """draw writes a set of graphs; score reads any such file and scores the pretrained encoders on it,
+    all of it or (--unseen) only the graphs the training split does not hold."""
+    from egnn_lite.autoencoder.data import community_small, load_graphs
+
+    path = tmp_path / "cs.npz"
+    assert main(["draw", "--dataset", "community_small", "--n", "40", "--out", str(path)]) == 0
+    assert "of them are in the Community Small training split" in capsys.readouterr().out
+    assert all((a == b).all() for a, b in zip(load_graphs(path), community_small("test", n=40)))
+    assert main(["score", "--dataset", "community_small", "--graphs", str(path), "--encoders", "egnn", "--unseen"]) == 0
+    out = capsys.readouterr().out
+    assert "less the" in out and "left" in out
+    model, _ = train.load_weights("community_small", "egnn")
+    from egnn_lite.autoencoder.data import seen_in
+
+    unseen = [g for g, s in zip(community_small("test", n=40), seen_in(community_small("test", n=40), community_small("train"))) if not s]
+    want = train.evaluate(model, unseen)
+    row = next(line.split() for line in out.splitlines() if line.startswith("EGNN"))
+    assert row[1:] == [f"{want.bce:.2f}", f"{100 * want.error:.2f}", f"{want.f1:.3f}"]
+    fresh = tmp_path / "fresh.npz"
+    assert main(["draw", "--dataset", "community_small", "--fresh-communities", "--seed", "5", "--n", "20", "--out", str(fresh)]) == 0
+    assert "0 of them are in" in capsys.readouterr().out
+    assert main(["score", "--dataset", "erdos_renyi", "--graphs", str(tmp_path / "none.npz")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["draw", "--dataset", "erdos_renyi", "--fresh-communities", "--out", str(fresh)]) == 2
 
 
 def test_cli_errors():
