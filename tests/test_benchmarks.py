@@ -66,7 +66,13 @@ def test_bench_nbody_parts_print_their_tables(tmp_path):
     assert "egnn_lite" in out and "trajectories/s" in out and "official code: not measured: pass --official PATH" in out
     out = run("bench_nbody.py", "accuracy", "--quick", "--seeds", "2", "--epochs", "1", "--no-progress")
     rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["egnn_vel"]]
-    assert [r[1] for r in rows] == ["0", "1"] and "test over 2 seeds: median" in out and "paper 0.0071" in out
+    assert [r[1] for r in rows] == ["0", "1"] and "over 2 seeds: test median" in out and "paper 0.0071" in out
+    assert "official code: not run (pass --official PATH)" in out
+    out = run("bench_nbody.py", "accuracy", "--quick", "--seeds", "1", "--epochs", "1", "--forces", "clip", "--time-reversal", "--no-progress")
+    assert "forces=clip" in out and "time-reversed pairs" in out
+    out = run("bench_nbody.py", "live", "--quick", "--seeds", "2", "--no-progress")
+    rows = [line.split() for line in out.splitlines() if line.split()[:2] in (["0", "2"], ["1", "2"])]
+    assert len(rows) == 2 and "recipe: the paper's EGNN-vel" in out and "target: test MSE <= 0.0071 in at most 180 s" in out
     sweep = tmp_path / "sweep.json"
     out = run("bench_nbody.py", "sweep", "--quick", "--models", "gnn", "--sizes", "100,200", "--steps", "2", "--no-progress", "--out", str(sweep))
     rows = [line.split() for line in out.splitlines() if line.split()[:1] == ["gnn"]]

@@ -128,7 +128,8 @@ def _live(args) -> int:
     print(f"recipe: {train.describe_live_recipe()}")
     model, hist = train.train_live(sp["train"], sp["valid"], seed=args.seed, progress=not args.no_progress)
     test = train.mse(model, "egnn_vel", sp["test"])
-    print(f"\nwall time {hist.wall_s:.0f} s ({hist.wall_s / 60:.1f} min) for {hist.epochs} epochs; best validation MSE {hist.best_val:.5f} "
+    epochs = f"{hist.epochs} epoch{'s' if hist.epochs != 1 else ''}"
+    print(f"\nwall time {hist.wall_s:.0f} s ({hist.wall_s / 60:.1f} min) for {epochs}; best validation MSE {hist.best_val:.5f} "
           f"at epoch {hist.best_epoch}")
     print(f"test MSE on the {len(sp['test'])} test trajectories: {test:.5f} (the paper's EGNN: {train.PAPER_TABLE2['egnn_vel']}; "
           f"{'at or below' if test <= train.PAPER_TABLE2['egnn_vel'] else 'above'} it)")

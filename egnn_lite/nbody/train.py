@@ -353,9 +353,9 @@ LIVE_RECIPE = dict(epochs=80, lr=1e-3, batch_size=100, lr_schedule="cosine", tim
 def describe_live_recipe() -> str:
     """What the live run changes from the paper's recipe, in one line."""
     r = LIVE_RECIPE
-    return (f"the paper's EGNN-vel (4 layers, 64 hidden, its inputs); changed from the paper's recipe: the time-reversed pairs "
-            f"added (6,000 training pairs from 3,000 trajectories), Adam at {r['lr']:g} ({r['lr'] / LEARNING_RATES['egnn_vel']:g}x the "
-            f"paper's) falling along a half cosine, {r['epochs']} epochs instead of 10,000, batches of {r['batch_size']}")
+    return (f"the paper's EGNN-vel (4 layers, 64 hidden, its inputs); changed from the paper's recipe: the time-reversed copy of "
+            f"every training trajectory added (twice the training pairs), Adam at {r['lr']:g} ({r['lr'] / LEARNING_RATES['egnn_vel']:g}x the "
+            f"paper's) falling along a half cosine instead of constant, {r['epochs']} epochs instead of 10,000; batches of {r['batch_size']}")
 
 
 def train_live(train: NBodyData, valid: NBodyData, *, seed: int = 0, progress: bool = True, **overrides) -> tuple[nn.Module, History]:
