@@ -19,6 +19,17 @@ and shows them on top of each other, with two live readouts per model:
 
 EGNN's errors sit at rounding level (about 1e-16 in float64); the GNN's are of order one.
 
+Every demo opens at a setting that shows what it is there to show, and "reset" returns to it:
+the equivariance demo at a translation (``EQUIVARIANCE_START``: the rotation sliders at zero, so
+that a reader's first drag of yaw starts from 0), the harmonics demo at a rotation
+(``HARMONICS_START``), the noise demo at a test graph where the three models differ. At the
+identity every model agrees with itself, which tests nothing, and the readout says so rather than
+calling the plain GNN "equivariant". ``demo.separates(result)`` says whether a setting tells the
+models apart (for the harmonics demo: whether the coefficients visibly change and D(Q) still
+predicts them); every readout carries it as ``data-separates="yes"`` or ``"no"``, so that a still
+frame of a widget that separates nothing can be caught (tools/build_book.py checks its frozen
+widgets, and tests/test_widgets.py the frames written below).
+
 In both demos the figure is a PNG in an ``ipywidgets.Image`` that is replaced in place, so the
 picture never flickers and figures never stack up; only ipywidgets is needed in the front end.
 The same rendering writes still frames and animations for readers without a live kernel
@@ -37,7 +48,7 @@ import argparse
 import io
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +83,12 @@ class DemoState:
     tz: float = 0.0
     mirror: bool = False
     perm: tuple[int, ...] | None = None  # None: nodes in their original order
+
+    @property
+    def is_identity(self) -> bool:
+        """No rotation, translation, mirror or shuffle: f(g.x) = g.f(x) for any model, a test of nothing."""
+        moved = any((self.yaw, self.pitch, self.roll, self.tx, self.ty, self.tz)) or self.mirror
+        return not moved and (self.perm is None or list(self.perm) == list(range(len(self.perm))))
 
     def transform(self) -> EuclideanTransform:
         """g: x -> Q x + t, with Q = R(yaw, pitch, roll), times the mirror when it is on."""
@@ -149,6 +166,14 @@ class _SliderDemo:
 
     _state_class: type = None
 
+    def _start_state(self):
+        """The setting the demo opens at, and the one "reset" returns to."""
+        return self._state_class()
+
+    def separates(self, result) -> bool:
+        """Whether ``result`` shows what the demo is there to show (see each subclass)."""
+        raise NotImplementedError
+
     def update(self, **changes):
         """Change slider values (e.g. ``yaw=30, mirror=True``), recompute and redraw in place."""
         for k, v in changes.items():
@@ -200,7 +225,7 @@ class _SliderDemo:
         reset = w.Button(description="reset", icon="undo")
 
         def on_reset(_):
-            self.state = self._state_class()
+            self.state = self._start_state()
             self.update()
 
         reset.on_click(on_reset)
@@ -241,11 +266,14 @@ class EquivarianceDemo(_SliderDemo):
         dpi: resolution of the figure: 72 for the live widget (fast to draw), more for still frames.
         step_scale: how far EGNN moves points (the last layer of phi_x is re-initialised with
             this xavier gain; the package default, 0.001, would make the output look like the input).
+        start: the slider values the demo opens at and "reset" returns to (default
+            ``EQUIVARIANCE_START``, a translation: EGNN at rounding level, the GNN far above).
     """
 
     _state_class = DemoState
 
-    def __init__(self, n_nodes: int = 20, *, hidden_nf: int = 32, n_layers: int = 4, seed: int = 0, step_scale: float = 0.5, dpi: int = 72):
+    def __init__(self, n_nodes: int = 20, *, hidden_nf: int = 32, n_layers: int = 4, seed: int = 0, step_scale: float = 0.5, dpi: int = 72,
+                 start: dict | None = None):
         if n_nodes < 3:
             raise ValueError(f"n_nodes must be at least 3, got {n_nodes}")
         self.n_nodes = n_nodes
@@ -269,11 +297,22 @@ class EquivarianceDemo(_SliderDemo):
             self._base = {"EGNN": self._egnn(self.h, self.x), "GNN": self._gnn(self.h, self.x)}
         lim = float(self.x.norm(dim=1).max()) + 1.0
         self.limits = (-lim, lim)
-        self.state = DemoState()
+        self.start = DemoState(**(EQUIVARIANCE_START if start is None else start))
+        self.state = self._start_state()
         self._fig = None
         self._ui = None
         self._syncing = False
         self.last: DemoResult | None = None
+
+    def _start_state(self) -> DemoState:
+        return replace(self.start)
+
+    def separates(self, result: DemoResult) -> bool:
+        """EGNN at rounding level and the plain GNN far above it (false at the identity and for a
+        shuffle alone, where both models agree with themselves)."""
+        egnn = max(result.invariant_error["EGNN"], result.equivariance_error["EGNN"])
+        gnn = max(result.invariant_error["GNN"], result.equivariance_error["GNN"])
+        return egnn < 1e-10 and gnn > 1e-2
 
     # ---------------------------------------------------------------- the two models
     def _egnn(self, h, x):
@@ -392,11 +431,11 @@ class EquivarianceDemo(_SliderDemo):
             a["gfx"]._offsets3d = tuple(gfx.T)
             a["gap"].set_segments(np.stack([fgx, gfx], axis=1))
             inv, eq = result.invariant_error[name], result.equivariance_error[name]
-            ok = "equivariant" if max(inv, eq) < 1e-10 else "NOT equivariant"
+            verdict, colour = _verdict(st, inv, eq)
             label = "EGNN" if name == "EGNN" else "plain GNN"
             errors = f"invariant err {inv:.1e},{chr(10) if projector() else ' '}equivariance err {eq:.1e}"  # one line fits only at the normal size
-            a["title"].set_text(f"{label}: {ok}\ncircles f(g·x), crosses g·f(x)\n{errors}")
-            a["title"].set_color(COLOURS["egnn"] if max(inv, eq) < 1e-10 else COLOURS["gnn"])
+            a["title"].set_text(f"{label}: {verdict}\ncircles f(g·x), crosses g·f(x)\n{errors}")
+            a["title"].set_color(colour)
         png = _figure_png(self._fig)
         result.render_ms = 1000 * (time.perf_counter() - t0)
         return png
@@ -406,11 +445,10 @@ class EquivarianceDemo(_SliderDemo):
         rows = []
         for name in ("EGNN", "GNN"):
             inv, eq = result.invariant_error[name], result.equivariance_error[name]
-            good = max(inv, eq) < 1e-10
-            colour = COLOURS["egnn"] if good else COLOURS["gnn"]
+            verdict, colour = _verdict(result.state, inv, eq, long=True)
             rows.append(
                 f'<tr><td><b>{name}</b></td><td class="inv-{name}">{inv:.2e}</td><td class="eq-{name}">{eq:.2e}</td>'
-                f'<td style="color:{colour}"><b>{"equivariant (rounding only)" if good else "NOT equivariant"}</b></td></tr>'
+                f'<td style="color:{colour}"><b>{verdict}</b></td></tr>'
             )
         size = "1.3em" if projector() else "1em"
         g = result.state
@@ -419,7 +457,7 @@ class EquivarianceDemo(_SliderDemo):
             f"mirror {'on' if g.mirror else 'off'}, nodes {'shuffled' if g.perm is not None else 'in order'}"
         )
         return (
-            f'<div class="egnn-demo-readout" style="font-size:{size}">'
+            f'<div class="egnn-demo-readout" data-separates="{_yes(self.separates(result))}" style="font-size:{size}">'
             f'<table><tr><th>model</th><th>invariant error<br><small>max|h(g·x) − P h(x)| / max|h|</small></th>'
             f"<th>equivariance error<br><small>max|x(g·x) − g·P x(x)| / max|x|</small></th><th></th></tr>"
             + "".join(rows)
@@ -479,6 +517,26 @@ class EquivarianceDemo(_SliderDemo):
         return _save_gif(path, pngs, fps)
 
 
+def _verdict(state: DemoState, inv: float, eq: float, long: bool = False) -> tuple[str, str]:
+    """What one model's two errors say, and its colour. At the identity every model agrees with
+    itself, so the verdict says that nothing was tested instead of "equivariant"."""
+    if state.is_identity:
+        return ("g is the identity: this tests nothing" if long else "g = identity, nothing tested"), COLOURS["reference"]
+    if max(inv, eq) < 1e-10:
+        return ("equivariant (rounding only)" if long else "equivariant"), COLOURS["egnn"]
+    return "NOT equivariant", COLOURS["gnn"]
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+# the setting the live demo opens at (and "reset" returns to): a translation. The rotation
+# sliders stay at zero, so that a reader's first drag of yaw starts from 0 (the browser test and
+# the notebook's "Try this" script rely on it), and no slider starts negative (the browser test
+# reads the sliders' readouts, where ipywidgets writes a minus as U+2212).
+EQUIVARIANCE_START = dict(tx=1.0)  # the helix shifted by 1 along x
+# the still frame (make figures): a rotation and a translation
 FRAME_STATE = dict(yaw=40.0, pitch=25.0, roll=-10.0, tx=1.0, ty=-0.5, tz=0.3, mirror=False)
 
 
@@ -557,12 +615,14 @@ class HarmonicsDemo(_SliderDemo):
       l-blocks, and the length |c_l| of each block before and after: invariant, also under the
       mirror (so these "power spectrum" features cannot tell a shape from its mirror image).
 
-    ``demo.widget()`` returns the ipywidgets UI; ``demo`` alone displays it.
+    ``demo.widget()`` returns the ipywidgets UI; ``demo`` alone displays it. It opens at a rotation
+    (``start``, default ``HARMONICS_START``), where the coefficients visibly mix, and "reset"
+    returns there.
     """
 
     _state_class = HarmonicsState
 
-    def __init__(self, points: torch.Tensor | None = None, *, dpi: int = 72):
+    def __init__(self, points: torch.Tensor | None = None, *, dpi: int = 72, start: dict | None = None):
         x = HARMONICS_POINTS if points is None else torch.as_tensor(points, dtype=torch.float64)
         if x.dim() != 2 or x.shape[1] != 3 or x.shape[0] < 1:
             raise ValueError(f"points must have shape (N, 3) with N >= 1, got {tuple(x.shape)}")
@@ -578,7 +638,8 @@ class HarmonicsDemo(_SliderDemo):
         self._Y = self._harmonics(self.x)  # (N, 16), computed once
         self._quad = sphere_quadrature(2 * self.l_max)  # exact for all products Y_l Y_l'
         self._Y_quad = self._harmonics(self._quad[0])
-        self.state = HarmonicsState()
+        self.start = HarmonicsState(**(HARMONICS_START if start is None else start))
+        self.state = self._start_state()
         self._fig = None
         self._ui = None
         self._syncing = False
@@ -586,6 +647,14 @@ class HarmonicsDemo(_SliderDemo):
 
     def _harmonics(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat(all_spherical_harmonics(x, self.l_max), dim=-1)
+
+    def _start_state(self) -> HarmonicsState:
+        return replace(self.start)
+
+    def separates(self, result: HarmonicsResult) -> bool:
+        """The coefficients change visibly (by more than 0.1 somewhere) and D(Q) predicts them to
+        rounding, with nothing across l: false at the identity, where nothing moves."""
+        return result.error < 1e-10 and result.off_block < 1e-10 and result.error_without_D > 0.1
 
     # ---------------------------------------------------------------- one update
     def compute(self, state: HarmonicsState | None = None) -> HarmonicsResult:
@@ -820,7 +889,7 @@ class HarmonicsDemo(_SliderDemo):
         st = result.state
         size = "1.3em" if projector() else "1em"
         return (
-            f'<div class="egnn-harmonics-readout" style="font-size:{size}">'
+            f'<div class="egnn-harmonics-readout" data-separates="{_yes(self.separates(result))}" style="font-size:{size}">'
             f'<table><tr><th></th><th>|c_l(x)|</th><th>|c_l(Q·x)|<br><small>(invariant)</small></th>'
             f"<th>max |Y_l(Q·x) − D_l(Q) Y_l(x)|</th></tr>{rows}</table>"
             f'<span style="color:{colour}"><b>Y(Q·x) = D(Q) Y(x)</b>: max error <span class="err-all">{result.error:.1e}</span></span>'
@@ -866,6 +935,7 @@ class HarmonicsDemo(_SliderDemo):
 
 
 HARMONICS_FRAME_STATE = dict(yaw=50.0, pitch=30.0, roll=-20.0, mirror=False)
+HARMONICS_START = dict(yaw=50.0, pitch=30.0, roll=-20.0)  # the live demo opens at the still frame's rotation
 
 
 
@@ -950,6 +1020,11 @@ class NoiseRedrawDemo(_SliderDemo):
         self._syncing = False
         self._draw0: dict = {}
         self.last: NoiseResult | None = None
+
+    def separates(self, result: NoiseResult) -> bool:
+        """The noiseless GNN gets more entries wrong than EGNN: the symmetry problem that the noise
+        in EGNN's coordinates removes (false on a graph that every model reconstructs alike)."""
+        return result.wrong["gnn"] > result.wrong["egnn"]
 
     def _reconstruct(self, name: str, A, draw: int) -> np.ndarray:
         gen = torch.Generator().manual_seed(int(draw))
@@ -1046,7 +1121,7 @@ class NoiseRedrawDemo(_SliderDemo):
             for name in AE_PANELS
         )
         return (
-            f'<div class="egnn-noise-readout" style="font-size:{size}"><table><tr><th>model</th><th>wrong entries</th><th>F1</th>'
+            f'<div class="egnn-noise-readout" data-separates="{_yes(self.separates(result))}" style="font-size:{size}"><table><tr><th>model</th><th>wrong entries</th><th>F1</th>'
             f"<th>flipped vs draw 0</th></tr>{rows}</table><small>graph {result.state.graph} of the {self.dataset.replace('_', ' ')} test set, "
             f"noise draw {result.state.draw}. Update: compute {result.compute_ms:.0f} ms, draw {result.render_ms:.0f} ms.</small></div>"
         )
@@ -1084,6 +1159,14 @@ NOISE_FRAME_STATE = dict(graph=5, draw=3)
 
 STILL_DPI = 120
 
+# the still frame of each demo (make figures): file name -> (demo, slider values). Each must tell
+# the models apart (``demo.separates``); tests/test_widgets.py checks it.
+STILL_FRAMES = {
+    "equivariance_demo": (EquivarianceDemo, FRAME_STATE),
+    "harmonics_demo": (HarmonicsDemo, HARMONICS_FRAME_STATE),
+    "noise_demo": (NoiseRedrawDemo, NOISE_FRAME_STATE),
+}
+
 
 def write_static(out_dir) -> list[Path]:
     """The still frames and animations that the notebooks embed (``make figures``): the
@@ -1091,14 +1174,10 @@ def write_static(out_dir) -> list[Path]:
     out_dir = Path(out_dir)
     # still frames at a higher resolution, so that their text is legible on GitHub; the
     # animations at the live widget's (GIFs grow with the square of the resolution)
-    paths = [
-        EquivarianceDemo(dpi=STILL_DPI).save_frame(out_dir / "equivariance_demo.png", **FRAME_STATE),
-        EquivarianceDemo().save_animation(out_dir / "equivariance_demo.gif"),
-        HarmonicsDemo(dpi=STILL_DPI).save_frame(out_dir / "harmonics_demo.png", **HARMONICS_FRAME_STATE),
-        HarmonicsDemo().save_animation(out_dir / "harmonics_demo.gif"),
-        NoiseRedrawDemo(dpi=STILL_DPI).save_frame(out_dir / "noise_demo.png", **NOISE_FRAME_STATE),
-        NoiseRedrawDemo().save_animation(out_dir / "noise_demo.gif"),
-    ]
+    paths = []
+    for name, (demo_class, state) in STILL_FRAMES.items():
+        paths.append(demo_class(dpi=STILL_DPI).save_frame(out_dir / f"{name}.png", **state))
+        paths.append(demo_class().save_animation(out_dir / f"{name}.gif"))
     return paths
 
 

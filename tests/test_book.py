@@ -2,9 +2,12 @@
 
 Checked: every notebook under notebooks/ has a page, listed on the index; no page shows an error
 output or a traceback; every image and internal link (with its #fragment) resolves; every
-widget is replaced by a still frame of itself. The cache: a second build reuses every run, a
-markdown-only edit reuses the outputs with the new text, a code edit or a change in the package
-re-executes. Negative controls: a page with each kind of fault is caught by the checker.
+widget is replaced by a still frame of itself, frozen at a setting that tells the models apart
+(never the identity); the glossary is a page, linked from every page's bar and from the index, and
+its links (and the notebooks' links to it) point at the book's pages. The cache: a second build
+reuses every run, a markdown-only edit reuses the outputs with the new text, a code edit or a
+change in the package re-executes. Negative controls: a page with each kind of fault is caught by
+the checker, a frame frozen at the identity among them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def test_every_notebook_has_a_page_listed_on_the_index(reduced_book):
         assert (out / f"{stem}.html").is_file(), stem
         assert f'href="{stem}.html"' in index, f"the index does not link {stem}"
     assert (out / "guide.html").is_file() and 'href="guide.html"' in index
+    assert (out / "glossary.html").is_file() and 'href="glossary.html"' in index
     assert [r["name"] for r in record["notebooks"]] == stems
     assert all(r["seconds"] > 0 and not r["cached"] for r in record["notebooks"])
     assert json.loads((out / "build.json").read_text())["size"] == "reduced"
@@ -75,6 +79,72 @@ def test_every_widget_is_a_still_frame(reduced_book, stem):
     assert "A still frame of the live widget, as this run left it." in page
 
 
+def test_the_glossary_is_a_page_of_the_book(reduced_book):
+    """notebooks/GLOSSARY.md as glossary.html: in every page's bar, its links at the book's pages, and
+    the notebooks' "Words you may not know" line pointing at it."""
+    out, _ = reduced_book
+    page = (out / "glossary.html").read_text()
+    assert "Glossary" in page and "Haar measure" in page and "Clebsch–Gordan coefficients" in page
+    links = re.findall(r'<a\s[^>]*?href="([^"]*)"', page)
+    to_pages = [h for h in links if re.match(r"0\d_\w+\.html#", h)]
+    assert len(to_pages) >= 60, to_pages[:5]
+    assert {h[:2] for h in to_pages} == {"01", "02", "03", "04", "05", "06"}
+    assert not [h for h in links if ".ipynb" in h or h.endswith(".md") or ".md#" in h], "links left pointing at the sources"
+    for name in ["index.html", "guide.html", "glossary.html"] + [f"{p.stem}.html" for p in notebooks()]:
+        bar = re.search(r'<nav class="book-nav">(.*?)</nav>', (out / name).read_text(), re.S).group(1)
+        assert 'href="glossary.html"' in bar, f"{name}: no glossary in the bar"
+    first = (out / "01_proof_sketch_as_code.html").read_text()
+    assert "Words you may not know" in first and 'href="glossary.html"' in first.split('<nav class="book-nav">')[1].split("</nav>", 1)[1]
+    assert 'href="GLOSSARY.md"' not in first
+
+
+def frozen_readout(page: str, css_class: str) -> tuple[str, dict[str, str]]:
+    """The data-separates mark and the cells (class -> text) of a widget's frozen readout on a page."""
+    found = re.search(rf'<div class="{css_class}" data-separates="(\w+)".*?</div>', page, re.S)
+    assert found, f"no frozen readout {css_class}"
+    return found.group(1), dict(re.findall(r'<t[dh] class="([\w-]+)">([^<]*)<', found.group(0)) + re.findall(r'<span class="([\w-]+)">([^<]*)<', found.group(0)))
+
+
+def equivariance_frame_separates(page: str) -> bool:
+    """Notebook 01's frozen demo tells EGNN from the plain GNN: EGNN at rounding level, the GNN far above."""
+    mark, cells = frozen_readout(page, "egnn-demo-readout")
+    egnn = max(float(cells["inv-EGNN"]), float(cells["eq-EGNN"]))
+    gnn = max(float(cells["inv-GNN"]), float(cells["eq-GNN"]))
+    return mark == "yes" and egnn < 1e-10 and gnn > 1e-2
+
+
+def test_every_frozen_widget_tells_the_models_apart(reduced_book):
+    """The book freezes each widget as the run left it; that frame must show what the widget is there
+    to show, never the identity (where a plain GNN looks "equivariant")."""
+    out, _ = reduced_book
+    first = (out / "01_proof_sketch_as_code.html").read_text()
+    assert equivariance_frame_separates(first)
+    readout = re.search(r'<div class="egnn-demo-readout".*?</div>', first, re.S).group(0)
+    assert "NOT equivariant" in readout and "tests nothing" not in readout
+    mark, cells = frozen_readout((out / "03_spherical_harmonics_and_radial_fields.html").read_text(), "egnn-harmonics-readout")
+    assert mark == "yes" and float(cells["err-all"]) < 1e-10 and float(cells["err-noD"]) > 0.1, cells
+    mark, cells = frozen_readout((out / "06_graph_autoencoder_and_the_noise_trick.html").read_text(), "egnn-noise-readout")
+    assert mark == "yes" and int(cells["wrong-gnn"].split("/")[0]) > int(cells["wrong-egnn"].split("/")[0]), cells
+    for page in out.glob("*.html"):
+        assert bb.NOT_SEPARATING not in page.read_text(), page.name
+
+
+def test_a_frame_frozen_at_the_identity_is_caught(book_copy):
+    """Negative control: notebook 01's frozen readout swapped for the demo's readout at the identity
+    fails both the numeric check above and the book's checker."""
+    from egnn_lite.widgets import DemoState, EquivarianceDemo
+
+    demo = EquivarianceDemo()
+    identity = demo.readout_html(demo.compute(DemoState()))
+    page = book_copy / "01_proof_sketch_as_code.html"
+    text = page.read_text()
+    frozen = re.search(r'<div class="egnn-demo-readout".*?</table>.*?</div>', text, re.S).group(0)
+    page.write_text(text.replace(frozen, identity))
+    assert not equivariance_frame_separates(page.read_text())
+    problems = bb.check_book(book_copy)
+    assert any("tells nothing apart" in p and page.name in p for p in problems), problems
+
+
 def test_the_markdown_figures_are_copied(reduced_book):
     out, _ = reduced_book
     page = (out / "01_proof_sketch_as_code.html").read_text()
@@ -92,6 +162,7 @@ FAULTS = {
     "live widget": (f'<script type="{bb.WIDGET_MIME}">{{}}</script>', "a widget left live"),
     "bad embedded image": ('<img src="data:image/png;base64,@@@">', "does not decode"),
     "network image": ('<img src="https://example.org/x.png">', "an image from the network"),
+    "frame at the identity": ('<div class="frozen-widget"><div class="egnn-demo-readout" data-separates="no"></div></div>', "tells nothing apart"),
 }
 
 
@@ -115,11 +186,13 @@ def test_the_checker_catches_a_fault(book_copy, fault):
 
 def test_the_checker_catches_a_missing_page_and_an_unlisted_notebook(book_copy):
     (book_copy / "05_momentum_and_the_nbody_experiment.html").unlink()
+    (book_copy / "glossary.html").unlink()
     index = book_copy / "index.html"
     index.write_text(index.read_text().replace('href="04_inferring_edges_and_scaling.html"', 'href="index.html"'))
     problems = bb.check_book(book_copy)
-    assert "missing page 05_momentum_and_the_nbody_experiment.html" in problems
+    assert "missing page 05_momentum_and_the_nbody_experiment.html" in problems and "missing page glossary.html" in problems
     assert "index.html does not list 04_inferring_edges_and_scaling" in problems
+    assert any("broken link glossary.html" in p for p in problems)  # every page's bar links it
     assert bb.main(["--check-only", "--out", str(book_copy)]) == 1
 
 
@@ -155,7 +228,7 @@ def test_the_cache_reexecutes_only_what_changed(tmp_path):
     paths = [src / f"{s}.ipynb" for s in stems]
 
     def build():
-        record = bb.build(out, size="reduced", paths=paths, key_sources=(pkg,), guide=None, verbose=False, timeout=120)
+        record = bb.build(out, size="reduced", paths=paths, key_sources=(pkg,), guide=None, glossary=None, verbose=False, timeout=120)
         assert record["problems"] == [], record["problems"]
         return {r["name"]: r["cached"] for r in record["notebooks"]}, run_ids(out, stems)
 
@@ -183,7 +256,7 @@ def test_the_cache_reexecutes_only_what_changed(tmp_path):
     (pkg / "module.py").write_text("A = 2\n")
     cached, _ = build()
     assert cached == {"01_first": False, "02_second": False}
-    record = bb.build(out, size="reduced", paths=paths, key_sources=(pkg,), guide=None, verbose=False, force=True)
+    record = bb.build(out, size="reduced", paths=paths, key_sources=(pkg,), guide=None, glossary=None, verbose=False, force=True)
     assert not any(r["cached"] for r in record["notebooks"])
 
 
@@ -207,7 +280,7 @@ def test_a_failing_notebook_stops_the_build_with_its_cell(tmp_path):
     src.mkdir()
     tiny_notebook(src / "01_broken.ipynb", "01. Broken", "raise RuntimeError('this cell fails')")
     with pytest.raises(bb.NotebookFailed, match="this cell fails"):
-        bb.build(tmp_path / "book", size="reduced", paths=[src / "01_broken.ipynb"], key_sources=(src,), guide=None, verbose=False, timeout=120)
+        bb.build(tmp_path / "book", size="reduced", paths=[src / "01_broken.ipynb"], key_sources=(src,), guide=None, glossary=None, verbose=False, timeout=120)
 
 
 def test_static_widget_draws_each_control():

@@ -205,8 +205,74 @@ def test_the_guide_links_to_existing_headings():
     assert len(links) >= 30, len(links)
     assert {t[:2] for t, _ in links} == {"01", "02", "03", "04", "05", "06"}, "a session without links"
     assert not broken_question_links(text, ROOT / "notebooks"), broken_question_links(text, ROOT / "notebooks")
-    # every link to a notebook has a fragment or is a plain link to the notebook, nothing else
-    assert not re.findall(r"\]\((?!https?:)[^)#]*\.md[)#]", text.replace("(GUIDE.md", "")), "links to other markdown files"
+    # every session says what to cut first when it runs late, with a link to it
+    sessions = re.split(r"\n## Session \d", text)[1:]
+    assert len(sessions) == 6 and all("**Running behind? Cut this:**" in part for part in sessions), "a session without a cut line"
+    cuts = re.findall(r"\*\*Running behind\? Cut this:\*\*(.*?)(?:\n\n|\Z)", text, re.S)
+    assert len(cuts) == 6 and all(QUESTION_LINK_RE.search(c) and "The cost" in c for c in cuts), cuts
+    # every link to a notebook has a fragment or is a plain link to the notebook; of the markdown files, only the glossary
+    assert not re.findall(r"\]\((?!https?:)[^)#]*\.md[)#]", text.replace("(GUIDE.md", "").replace("(GLOSSARY.md)", "")), "links to other markdown files"
+
+
+GLOSSARY = ROOT / "notebooks" / "GLOSSARY.md"
+# the terms the glossary must define (a newcomer meets each of them in the notebooks)
+GLOSSARY_TERMS = (
+    "E(n)", "O(n)", "SO(3)", "SE(3)", "Isometry", "Equivariant", "Invariant", "Orthogonal matrix", "Reflection", "Chirality",
+    "Pseudo-scalar", "Irrep", "Wigner D-matrix", "Spherical harmonics", "Condon–Shortley phase", "Clebsch–Gordan coefficients",
+    "Tensor product", "Radial direction", "Radial field", "Radial Field", "Radial function", "Radial basis", "1-WL, colour refinement",
+    "Computation tree", "Haar measure", "Permutation equivariance", "Message passing", "Complete graph", "Radius graph", "kNN graph",
+    "Soft edges", "Velocity extension", "Integrator", "Semi-implicit Euler", "Symplectic integrator", "Galilean boost", "MDS",
+    "Kabsch algorithm", "ROC curve and ROC AUC", "BCE", "F1", "The noise trick",
+)
+
+
+def glossary_entries(text: str) -> dict[str, str]:
+    """Each term line of the glossary, "- **Term** ...: meaning. [links]", by its term."""
+    return {m.group(1): m.group(0) for m in re.finditer(r"^- \*\*(.+?)\*\*.*$", text, re.M)}
+
+
+def entries_without_a_link(text: str, base: Path = ROOT / "notebooks") -> list[str]:
+    """Term lines that link to no section of a notebook, or to one that names no heading."""
+    bad = []
+    for term, line in glossary_entries(text).items():
+        if not QUESTION_LINK_RE.findall(line) or broken_question_links(line, base):
+            bad.append(term)
+    return bad
+
+
+def test_the_glossary_links_to_existing_headings():
+    """notebooks/GLOSSARY.md: every link to a notebook names one of its headings, as in the guide."""
+    text = GLOSSARY.read_text()
+    links = QUESTION_LINK_RE.findall(text)
+    assert len(links) >= 60, len(links)
+    assert {t[:2] for t, _ in links} == {"01", "02", "03", "04", "05", "06"}, "a notebook the glossary never points to"
+    assert not broken_question_links(text, ROOT / "notebooks"), broken_question_links(text, ROOT / "notebooks")
+    assert not re.findall(r"\]\((?!https?:)[^)#]*\.md[)#]", text), "links to other markdown files"
+
+
+def test_every_glossary_term_has_a_meaning_and_a_link():
+    text = GLOSSARY.read_text()
+    entries = glossary_entries(text)
+    missing = [t for t in GLOSSARY_TERMS if t not in entries]
+    assert not missing, f"the glossary does not define {missing}"
+    assert not entries_without_a_link(text), f"terms without a link to an existing section: {entries_without_a_link(text)}"
+    # every list item of the glossary is a term line, and each says what the term means before its links
+    items = re.findall(r"^- .*$", text, re.M)
+    assert len(items) == len(entries), [i[:60] for i in items if not i.startswith("- **")]
+    short = [t for t, line in entries.items() if len(line.split("](")[0].split("**", 2)[-1]) < 40]
+    assert not short, f"terms with hardly any meaning: {short}"
+
+
+def test_a_glossary_term_without_a_link_is_caught():
+    """Negative control for the two glossary tests: a term line with no link, one whose fragment names no heading,
+    and a missing term are all caught."""
+    good = ("- **Haar measure**: the uniform distribution on a compact group. "
+            "[02, 1. The harness: what it compares](02_numerical_equivariance_checks.ipynb#1.-The-harness:-what-it-compares)\n")
+    assert entries_without_a_link(good) == [] and "Haar measure" in glossary_entries(good)
+    assert entries_without_a_link(good.split(" [02")[0] + "\n") == ["Haar measure"]
+    assert entries_without_a_link(good.replace("The-harness", "The-hardness")) == ["Haar measure"]
+    assert broken_question_links(good.replace("#1.-The", "#9.-The"), ROOT / "notebooks") != []
+    assert "Kabsch algorithm" not in glossary_entries(good)
 
 
 def test_heading_text_reads_as_rendered():

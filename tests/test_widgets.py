@@ -2,7 +2,8 @@
 setting, the GNN's large (the negative control). HarmonicsDemo: Y(Qx) = D(Q) Y(x) at rounding
 level, nothing across l, the l-block norms invariant, and wrong answers detected. Both: the figure
 and readouts replaced in place, and the still frames and animations written for readers without a
-kernel."""
+kernel. Every demo opens, and every still frame is drawn, at a setting that tells the models apart
+(``separates``); the identity, which tells nothing apart, is caught (the negative control)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import re
 import numpy as np
 import pytest
 
-from egnn_lite.widgets import DemoState, EquivarianceDemo, HarmonicsDemo, HarmonicsState, main
+from egnn_lite.widgets import (EQUIVARIANCE_START, HARMONICS_START, STILL_FRAMES, DemoState, EquivarianceDemo, HarmonicsDemo, HarmonicsState,
+                               main)
 
 STATES = [
     DemoState(),
@@ -43,9 +45,51 @@ def test_gnn_errors_large(demo, state):
 
 
 def test_identity_is_exact_for_both(demo):
-    """With every slider at zero both models agree with themselves: the readouts measure g."""
+    """With every slider at zero both models agree with themselves: the readouts measure g. So the
+    identity tests nothing, and the readout says so instead of calling the GNN equivariant."""
     r = demo.compute(DemoState())
     assert r.invariant_error["GNN"] < 1e-12 and r.equivariance_error["GNN"] < 1e-12
+    assert not demo.separates(r)
+    html = demo.readout_html(r)
+    assert 'data-separates="no"' in html and "tests nothing" in html and "equivariant (rounding only)" not in html
+    shuffled = demo.compute(DemoState(perm=tuple(np.random.default_rng(2).permutation(20).tolist())))
+    assert not shuffled.state.is_identity and not demo.separates(shuffled)  # both are permutation-equivariant
+
+
+def test_the_demo_opens_at_a_setting_that_separates():
+    """The live demo opens (and resets) at a translation: EGNN at rounding level, the GNN far above,
+    with the rotation sliders at zero (the browser test's first yaw drag starts from 0)."""
+    demo = EquivarianceDemo()
+    assert demo.state == DemoState(**EQUIVARIANCE_START) and not demo.state.is_identity
+    assert (demo.state.yaw, demo.state.pitch, demo.state.roll, demo.state.mirror) == (0, 0, 0, False)
+    r = demo.compute()
+    assert demo.separates(r) and r.equivariance_error["GNN"] > 1e-2 and max(r.invariant_error["EGNN"], r.equivariance_error["EGNN"]) < 1e-12
+    html = demo.readout_html(r)
+    assert 'data-separates="yes"' in html and "NOT equivariant" in html and "equivariant (rounding only)" in html
+    assert EquivarianceDemo(start={}).state.is_identity  # a start can still be chosen, the identity included
+
+
+@pytest.mark.parametrize("name", sorted(STILL_FRAMES))
+def test_every_still_frame_separates(name):
+    """The frames of make figures (notebooks/figures/*.png) show a setting that tells the models apart."""
+    demo_class, state = STILL_FRAMES[name]
+    demo = demo_class()
+    result = demo.compute(demo._state_class(**state))
+    assert demo.separates(result), f"{name}: the still frame at {state} does not tell the models apart"
+    assert demo.separates(demo.compute()), f"{name}: the demo does not open at a setting that tells the models apart"
+
+
+def test_separates_rejects_what_tells_nothing_apart():
+    """Negative controls for the rule above: the identity of each demo, and a noise-demo readout
+    in which every model gets the same entries wrong."""
+    from egnn_lite.widgets import NoiseRedrawDemo, NoiseResult, NoiseState
+
+    demo, hdemo = EquivarianceDemo(), HarmonicsDemo()
+    assert not demo.separates(demo.compute(DemoState()))
+    assert not hdemo.separates(hdemo.compute(HarmonicsState()))
+    assert 'data-separates="no"' in hdemo.readout_html(hdemo.compute(HarmonicsState()))
+    tied = NoiseResult(NoiseState(), np.zeros((3, 3), dtype=bool), wrong={"gnn": 2, "noise_gnn": 2, "egnn": 2})
+    assert not NoiseRedrawDemo.separates(None, tied)
 
 
 def test_errors_detect_a_wrong_answer(demo):
@@ -124,9 +168,9 @@ def test_sliders_follow_updates_from_code():
     demo.controls["pitch"].value = 30.0  # a reader's move still updates
     assert demo.state.pitch == 30.0 and demo.state.yaw == -160.0 and len(calls) == 2
     reset = [b for b in demo._ui.children[0].children[2].children if getattr(b, "description", "") == "reset"][0]
-    reset.click()
-    assert all(c.value == getattr(DemoState(), k) for k, c in demo.controls.items())
-    assert demo.last.state == DemoState()
+    reset.click()  # back to the setting the demo opened at
+    assert all(c.value == getattr(DemoState(**EQUIVARIANCE_START), k) for k, c in demo.controls.items())
+    assert demo.last.state == DemoState(**EQUIVARIANCE_START)
 
 
 def test_style_does_not_change_the_frame_size():
@@ -220,8 +264,9 @@ def test_harmonics_widget_updates_in_place():
     demo.update(pitch=-30.0)  # from code: the slider follows
     assert demo.controls["pitch"].value == -30.0
     reset = [b for b in ui.children[0].children[1].children if getattr(b, "description", "") == "reset"][0]
-    reset.click()
-    assert demo.last.state == HarmonicsState() and demo.controls["mirror"].value is False
+    reset.click()  # back to the rotation the demo opened at
+    assert demo.last.state == HarmonicsState(**HARMONICS_START) and demo.controls["mirror"].value is False
+    assert demo.controls["yaw"].value == HARMONICS_START["yaw"] and demo.separates(demo.last)
 
 
 def test_harmonics_live_frame_equals_a_full_draw():

@@ -14,6 +14,8 @@ What it writes:
   widget is replaced by a static frame of itself as the run left it (its figure, its readout,
   its sliders drawn disabled), so the page needs no kernel and no widget JavaScript;
 - ``guide.html``: the facilitator's guide, ``notebooks/GUIDE.md``;
+- ``glossary.html``: the glossary, ``notebooks/GLOSSARY.md`` (each term's meaning and the section
+  that teaches it); the notebooks' links to ``GLOSSARY.md`` point at it;
 - ``figures/``: the still frames and animations the notebooks' markdown shows;
 - ``build.json``: each notebook's execution time, whether it came from the cache, and the total.
 
@@ -26,8 +28,10 @@ package ``egnn_lite`` or ``data/`` changed since the last build at that size (th
 SHA-256 of their contents). A markdown-only edit (a typo fixed) reuses the stored outputs with
 the new text, so the rebuild takes seconds.
 
-Every build ends with ``check_book``: each page exists, shows no error or traceback, and every
-image and internal link (with its #fragment) resolves. Problems fail the build.
+Every build ends with ``check_book``: each page exists, shows no error or traceback, every
+image and internal link (with its #fragment) resolves, and no widget is frozen at a setting that
+tells nothing apart (a readout marked ``data-separates="no"`` by ``egnn_lite.widgets``, such as
+the identity transform, where a plain GNN agrees with itself). Problems fail the build.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ from notebook_tools import NOTEBOOK_DIR, NotebookFailed, execute, notebooks, pre
 
 DEFAULT_OUT = ROOT / "book"
 GUIDE = NOTEBOOK_DIR / "GUIDE.md"
+GLOSSARY = NOTEBOOK_DIR / "GLOSSARY.md"
 README = ROOT / "README.md"
 KEY_SOURCES = (ROOT / "egnn_lite", ROOT / "data")  # a change in either re-executes every notebook
 CACHE_FORMAT = 1  # bump when what the cache stores changes
@@ -245,7 +250,7 @@ BOOK_CSS = """
 
 
 def nav_html(pages: list[tuple[str, str]], here: str) -> str:
-    """The bar on top of every page: the course map, the guide, and each notebook by its number."""
+    """The bar on top of every page: the course map, the guide, the glossary, and each notebook by its number."""
     links = []
     for href, title in pages:
         cls = ' class="here"' if href == here else ""
@@ -260,6 +265,7 @@ def to_html(nb, title: str, nav: str) -> str:
     exporter = HTMLExporter(template_name="lab")
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = re.sub(r'href="(?:\.\./)?(?:notebooks/)?GUIDE\.md(#[^"]*)?"', r'href="guide.html\1"', body)
+    body = re.sub(r'href="(?:\.\./)?(?:notebooks/)?GLOSSARY\.md(#[^"]*)?"', r'href="glossary.html\1"', body)
     body = re.sub(r'href="(?:\.\./)?README\.md(#[^"]*)?"', r'href="index.html\1"', body)
     body = NOTEBOOK_LINK.sub(r'href="\1.html\2"', body)
     # no widgets are left to load, so require.js is not needed; an empty icon spares a 404
@@ -302,7 +308,7 @@ def questions_section() -> str:
     return re.sub(r"\]\(notebooks/(\d\d_[\w-]+)\.ipynb(#[^)]*)?\)", r"](\1.html\2)", section)
 
 
-def index_markdown(headers: list[Header], runs: dict[str, Executed], size: str, has_guide: bool) -> str:
+def index_markdown(headers: list[Header], runs: dict[str, Executed], size: str, has_guide: bool, has_glossary: bool = False) -> str:
     lines = [
         "# EGNN, from proof to practice: the course",
         "",
@@ -313,6 +319,8 @@ def index_markdown(headers: list[Header], runs: dict[str, Executed], size: str, 
     ]
     if has_guide:
         lines += ["Running a session? The [facilitator's guide](guide.html) has a timed plan for each one.", ""]
+    if has_glossary:
+        lines += ["Words you may not know: the [glossary](glossary.html) gives each term's meaning and the section that teaches it.", ""]
     lines += ["## Course map", "", f"| | notebook | session | compute in this build ({size} size) |", "|---|---|---|---|"]
     for k, h in enumerate(headers, 1):
         run = runs.get(h.stem)
@@ -339,7 +347,8 @@ def index_markdown(headers: list[Header], runs: dict[str, Executed], size: str, 
 
 # ---------------------------------------------------------------------------- the build
 def build(out: Path = DEFAULT_OUT, *, size: str = "full", force: bool = False, paths: list[Path] | None = None,
-          key_sources: tuple[Path, ...] = KEY_SOURCES, guide: Path | None = GUIDE, timeout: int = 1800, verbose: bool = True) -> dict:
+          key_sources: tuple[Path, ...] = KEY_SOURCES, guide: Path | None = GUIDE, glossary: Path | None = GLOSSARY, timeout: int = 1800,
+          verbose: bool = True) -> dict:
     """Execute (or reuse) every notebook and write the book into ``out``. Returns the build record."""
     if size not in ("full", "reduced"):
         raise ValueError(f"size must be 'full' or 'reduced', not {size!r}")
@@ -352,7 +361,9 @@ def build(out: Path = DEFAULT_OUT, *, size: str = "full", force: bool = False, p
     cache_dir = out / ".cache"
     sources_digest = tree_digest(*key_sources)
     headers = [header(p) for p in paths]
-    pages = [("index.html", "Course map")] + ([("guide.html", "Facilitator's guide")] if guide and guide.is_file() else [])
+    has_guide, has_glossary = bool(guide and guide.is_file()), bool(glossary and glossary.is_file())
+    pages = [("index.html", "Course map")] + ([("guide.html", "Facilitator's guide")] if has_guide else [])
+    pages += [("glossary.html", "Glossary")] if has_glossary else []
     pages += [(f"{h.stem}.html", h.title) for h in headers]
     runs: dict[str, Executed] = {}
     start = time.perf_counter()
@@ -373,9 +384,12 @@ def build(out: Path = DEFAULT_OUT, *, size: str = "full", force: bool = False, p
     if figures.is_dir():
         shutil.rmtree(out / "figures", ignore_errors=True)
         shutil.copytree(figures, out / "figures")
-    if guide and guide.is_file():
+    if has_guide:
         (out / "guide.html").write_text(markdown_page(guide.read_text(), "Facilitator's guide", nav_html(pages, "guide.html")))
-    (out / "index.html").write_text(markdown_page(index_markdown(headers, runs, size, bool(guide and guide.is_file())), "EGNN, from proof to practice", nav_html(pages, "index.html")))
+    if has_glossary:
+        (out / "glossary.html").write_text(markdown_page(glossary.read_text(), "Glossary", nav_html(pages, "glossary.html")))
+    index = index_markdown(headers, runs, size, has_guide, has_glossary)
+    (out / "index.html").write_text(markdown_page(index, "EGNN, from proof to practice", nav_html(pages, "index.html")))
     record = {
         "size": size,
         "when": now(),
@@ -385,7 +399,7 @@ def build(out: Path = DEFAULT_OUT, *, size: str = "full", force: bool = False, p
         "build_seconds": time.perf_counter() - start,
     }
     (out / "build.json").write_text(json.dumps(record, indent=1))
-    problems = check_book(out, [p.stem for p in paths], guide=bool(guide and guide.is_file()))
+    problems = check_book(out, [p.stem for p in paths], guide=has_guide, glossary=has_glossary)
     record["problems"] = problems
     if verbose:
         report(record, out)
@@ -427,6 +441,7 @@ def report(record: dict, out: Path) -> None:
 ID_RE = re.compile(r'\sid="([^"]+)"')
 HREF_RE = re.compile(r'<a\s[^>]*?href="([^"]*)"')
 SRC_RE = re.compile(r'<img\s[^>]*?src="([^"]*)"')
+NOT_SEPARATING = 'data-separates="no"'  # egnn_lite.widgets marks a readout that tells nothing apart
 
 
 def page_problems(page: Path, book: Path, anchors: dict[Path, set[str]] | None = None) -> list[str]:
@@ -441,6 +456,8 @@ def page_problems(page: Path, book: Path, anchors: dict[Path, set[str]] | None =
         problems.append(f"{page.name}: shows a traceback")
     if WIDGET_MIME in text or "Loading widget" in text:
         problems.append(f"{page.name}: a widget left live (it needs a kernel)")
+    if NOT_SEPARATING in text:  # every widget on a page is frozen (a live one is caught above)
+        problems.append(f"{page.name}: a widget frozen at a setting that tells nothing apart ({NOT_SEPARATING}, e.g. the identity)")
     for src in SRC_RE.findall(text):
         if src.startswith("data:"):
             try:
@@ -472,15 +489,17 @@ def _ids(file: Path, anchors: dict[Path, set[str]]) -> set[str]:
     return anchors[file]
 
 
-def check_book(book: Path, stems: list[str] | None = None, *, guide: bool = True) -> list[str]:
+def check_book(book: Path, stems: list[str] | None = None, *, guide: bool = True, glossary: bool = True) -> list[str]:
     """Everything wrong with a built book, as readable lines; [] when it is sound."""
     stems = [p.stem for p in notebooks()] if stems is None else stems
-    needed = ["index.html"] + (["guide.html"] if guide else []) + [f"{s}.html" for s in stems]
+    extra = (["guide.html"] if guide else []) + (["glossary.html"] if glossary else [])
+    needed = ["index.html"] + extra + [f"{s}.html" for s in stems]
     problems = [f"missing page {name}" for name in needed if not (book / name).is_file()]
     index = book / "index.html"
     if index.is_file():
         hrefs = set(HREF_RE.findall(index.read_text()))  # a whole page, not a section of it
         problems += [f"index.html does not list {s}" for s in stems if f"{s}.html" not in hrefs]
+        problems += [f"index.html does not link {name}" for name in extra if name not in hrefs]
     anchors: dict[Path, set[str]] = {}
     for page in sorted(book.glob("*.html")):
         problems += page_problems(page, book, anchors)
@@ -496,7 +515,7 @@ def main(argv=None) -> int:
     ap.add_argument("--check-only", action="store_true", help="check the book in --out and build nothing")
     args = ap.parse_args(argv)
     if args.check_only:
-        problems = check_book(args.out, guide=GUIDE.is_file())
+        problems = check_book(args.out, guide=GUIDE.is_file(), glossary=GLOSSARY.is_file())
         print("\n".join(problems) or f"{args.out}: every page, image and link is in order")
         return 1 if problems else 0
     try:
