@@ -325,7 +325,8 @@ def slider_values(demo) -> dict[str, float]:
     pairs = demo.locator(".widget-slider").evaluate_all(
         "els => els.map(e => [e.querySelector('.widget-label').textContent, e.querySelector('.widget-readout').textContent])"
     )
-    return {label.strip(): float(value) for label, value in pairs}
+    # ipywidgets writes a negative readout with the minus sign U+2212, which float() does not read
+    return {label.strip(): float(value.replace("\u2212", "-")) for label, value in pairs}
 
 
 def readout_state(demo) -> dict[str, float]:
@@ -333,7 +334,7 @@ def readout_state(demo) -> dict[str, float]:
     m = re.search(r"\(yaw, pitch, roll\) = \((\S+)°, (\S+)°, (\S+)°\), translation = \((\S+), (\S+), (\S+)\)", readout_text(demo))
     if not m:
         raise ValueError(f"the readout does not describe the setting: {readout_text(demo)!r}")
-    return dict(zip(("yaw", "pitch", "roll", "tx", "ty", "tz"), map(float, m.groups())))
+    return dict(zip(("yaw", "pitch", "roll", "tx", "ty", "tz"), (float(g.replace("\u2212", "-")) for g in m.groups())))
 
 
 def readout_text(demo) -> str:
