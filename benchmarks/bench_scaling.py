@@ -34,6 +34,12 @@ Usage:
     python benchmarks/bench_scaling.py                         # the full table (make bench-scaling)
     python benchmarks/bench_scaling.py --quick                 # smoke test, seconds
     python benchmarks/bench_scaling.py --sizes 100,1000 --max-gb 8 --plot /tmp/scaling.png
+    python benchmarks/bench_scaling.py --out data/results/bench_scaling.json   # the stored reference run
+
+``--out PATH`` writes the table as JSON (see ``write_json``): the date, the command, the python,
+torch and egnn_lite versions, the threads, the machine and its load average before and after, the
+settings, one row per (graph, N) and the fitted slopes. Notebook 04 shows the stored reference run,
+data/results/bench_scaling.json, beside a small live run.
 """
 
 from __future__ import annotations
@@ -290,6 +296,67 @@ def print_conclusion(results: list[Row], args) -> None:
               f"estimated > --max-gb {args.max_gb:g}); radius and kNN graphs keep E/N constant, so time and memory grow ~linearly.")
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (None where the OS has none): how busy the machine was."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def command_line(argv) -> str:
+    """The command as typed from the repository root: python benchmarks/bench_scaling.py [options]."""
+    here = os.path.abspath(__file__)
+    root = os.path.dirname(os.path.dirname(here))
+    script = os.path.relpath(here, root) if os.path.abspath(os.getcwd()) == root else here
+    return " ".join(["python", script, *argv])
+
+
+def write_json(results: list[Row], path: str, args, meta: dict) -> None:
+    """The table as JSON: provenance (``meta``), settings, one row per (graph, N) and the fitted slopes.
+
+    Times are in milliseconds (``forward_ms`` the median, ``forward_samples_ms`` every timed pass),
+    memory in MB (10^6 bytes); a skipped graph has ``forward_ms`` null and its estimate in
+    ``estimated_gb``. Written to a temporary file first and renamed, so that an interrupted run
+    leaves no half file."""
+    rows = []
+    for r in results:
+        rows.append({
+            "graph": r.graph, "n": r.n, "edges": r.edges,
+            "build_ms": None if r.build is None else round(r.build * 1e3, 4),
+            "forward_ms": None if r.fwd is None else round(r.fwd * 1e3, 4),
+            "forward_samples_ms": [round(t * 1e3, 4) for t in r.samples],
+            "peak_mb": None if r.peak_mib is None else round(r.peak_mib * 2**20 / 1e6, 3),
+            "estimated_gb": None if r.need_gb is None else round(r.need_gb, 3),
+            "note": r.note,
+        })
+    slopes = {}
+    for graph in GRAPHS:
+        slope, used = fitted_slope([r for r in results if r.graph == graph], "fwd", 100)
+        slopes[graph] = None if slope is None else {"slope": round(slope, 3), "n_from": min(used), "n_to": max(used)}
+    doc = dict(meta)
+    doc.update({
+        "settings": {"model": f"EGNN({IN_NF}, {HIDDEN}, {OUT_NF}, n_layers={N_LAYERS}), float32, torch.no_grad",
+                     "density": DENSITY, "radius": round(RADIUS, 4), "k": K, "sizes": sorted({r.n for r in results}),
+                     "rounds": args.rounds, "budget_s": args.budget, "max_gb": args.max_gb, "bytes_per_edge": BYTES_PER_EDGE},
+        "rows": rows,
+        "slopes": slopes,
+    })
+    path = os.path.abspath(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".bench_scaling.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(doc, indent=1) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    print(f"table written to {path}")
+
+
 def write_plot(results: list[Row], path: str, args) -> None:
     import matplotlib
 
@@ -358,7 +425,7 @@ def print_header(args, sizes: list[int]) -> None:
     print("egnn_lite scaling benchmark: EGNN forward, 4 layers, hidden 64, 1 input / 1 output node feature, float32, torch.no_grad")
     print(f"date {datetime.now().astimezone().isoformat(timespec='seconds')}; python {platform.python_version()}; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads (--threads); CPU {cpu_model()} ({os.cpu_count()} logical); "
-          f"egnn_lite {egnn_lite.__version__}")
+          f"egnn_lite {egnn_lite.__version__}; load average {load_average() or '-'} (timings depend on it)")
     print(f"points: N uniform in a cube of side (N / {DENSITY:g})^(1/3), density {DENSITY:g} point per unit volume; "
           f"graphs: complete (N(N-1) edges), radius r = {RADIUS:.3f} (~{TARGET_NEIGHBOURS} neighbours in the bulk, fewer near the faces), "
           f"kNN k = {K}")
@@ -384,6 +451,7 @@ def main(argv=None) -> int:
     p.add_argument("--max-gb", type=float, default=4.0, help="skip a graph whose forward pass is estimated to need more (GB, default 4)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     p.add_argument("--plot", metavar="PATH", help="write a log-log PNG of time and memory against N to PATH ('tmp': a new temp dir)")
+    p.add_argument("--out", metavar="PATH", help="write the table as JSON to PATH, with the date, command, versions, threads and machine")
     p.add_argument("--_memory", nargs=2, metavar=("GRAPH", "N"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -398,6 +466,11 @@ def main(argv=None) -> int:
     args.rounds = args.rounds or (3 if args.quick else 7)
     args.budget = args.budget or (1.0 if args.quick else 10.0)
 
+    meta = {"benchmark": "benchmarks/bench_scaling.py", "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": command_line(sys.argv[1:] if argv is None else argv), "python": platform.python_version(),
+            "torch": str(torch.__version__), "egnn_lite": egnn_lite.__version__, "threads": torch.get_num_threads(),
+            "machine": {"cpu": cpu_model(), "logical_cpus": os.cpu_count(), "platform": platform.platform()},
+            "load_average_before": load_average()}
     start = time.perf_counter()
     x0 = points(8)[1]
     for graph in GRAPHS:  # the first call of a builder pays for lazy initialisation: not timed
@@ -409,7 +482,11 @@ def main(argv=None) -> int:
     print_conclusion(results, args)
     if args.plot:
         write_plot(results, plot_path(args.plot), args)
-    print(f"total time {time.perf_counter() - start:.0f} s")
+    total = time.perf_counter() - start
+    if args.out:
+        meta.update(load_average_after=load_average(), total_s=round(total, 1))
+        write_json(results, args.out, args, meta)
+    print(f"total time {total:.0f} s")
     return 0
 
 

@@ -36,9 +36,16 @@ def test_bench_notebooks_plans_without_running():
     assert proc.returncode == 2 and "no notebook matches '99'" in proc.stderr
 
 
-def test_bench_scaling_prints_the_table():
-    """Tiny sizes and a tiny memory budget, so that the complete graph at N = 40 is skipped."""
-    out = run("bench_scaling.py", "--sizes", "10,40", "--max-gb", "0.001", "--rounds", "3", "--budget", "0.1")
+def test_bench_scaling_prints_the_table(tmp_path):
+    """Tiny sizes and a tiny memory budget, so that the complete graph at N = 40 is skipped; --out writes the same table as JSON."""
+    import json
+
+    out = run("bench_scaling.py", "--sizes", "10,40", "--max-gb", "0.001", "--rounds", "3", "--budget", "0.1", "--out", str(tmp_path / "s.json"))
+    saved = json.loads((tmp_path / "s.json").read_text())
+    assert [(r["graph"], r["n"]) for r in saved["rows"]] == [(g, n) for n in (10, 40) for g in ("complete", "radius", "knn")]
+    assert saved["rows"][3]["edges"] == 1560 and saved["rows"][3]["forward_ms"] is None and saved["rows"][3]["estimated_gb"] > 0.001
+    assert all(r["forward_ms"] > 0 for i, r in enumerate(saved["rows"]) if i != 3) and "--out" in saved["command"]
+    assert not list(tmp_path.glob(".*"))  # written through a temporary file, none left behind
     assert out.startswith("egnn_lite scaling benchmark:") and "2 threads" in out
     lines = out.splitlines()
     header = next(line for line in lines if line.split()[:1] == ["graph"])
