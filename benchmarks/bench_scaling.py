@@ -62,6 +62,7 @@ import torch
 
 import egnn_lite
 from egnn_lite import EGNN
+from egnn_lite._files import write_atomically
 from egnn_lite.graphs import fully_connected, knn_graph, radius_graph
 
 from bench_layers import cpu_model, max_rss_mib, proc_status_kib, reset_peak_rss, run_memory_child  # noqa: E402  (same folder)
@@ -342,18 +343,7 @@ def write_json(results: list[Row], path: str, args, meta: dict) -> None:
         "rows": rows,
         "slopes": slopes,
     })
-    path = os.path.abspath(path)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".bench_scaling.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(doc, indent=1) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda f: f.write((json.dumps(doc, indent=1) + "\n").encode()))
     print(f"table written to {path}")
 
 

@@ -29,12 +29,12 @@ Sets of graphs travel as ``.npz`` files (``save_graphs`` / ``load_graphs``): ``a
 from __future__ import annotations
 
 import itertools
-import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from .._files import write_atomically
 
 __all__ = ["SPLITS", "community_small", "erdos_renyi", "edge_density", "isomorphic", "seen_in", "save_graphs", "load_graphs", "GraphFileError"]
 
@@ -224,18 +224,8 @@ def save_graphs(path, graphs) -> Path:
     adjacency = np.zeros((len(graphs), n_max, n_max), dtype=np.uint8)
     for k, A in enumerate(graphs):
         adjacency[k, :len(A), :len(A)] = A
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, adjacency=adjacency, n_nodes=np.array([len(A) for A in graphs], dtype=np.int64))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    n_nodes = np.array([len(A) for A in graphs], dtype=np.int64)
+    return write_atomically(path, lambda f: np.savez_compressed(f, adjacency=adjacency, n_nodes=n_nodes))
 
 
 def _checked(A: np.ndarray, what: str) -> np.ndarray:

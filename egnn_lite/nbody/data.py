@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,6 +37,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .._files import write_atomically
 from .simulate import FORCES, PROTOCOL, Protocol, _check_forces, initial_state, simulate
 
 __all__ = ["SPLITS", "DATA_DIR", "FORCES", "data_dir", "NBodyData", "DatasetError", "generate_split", "write_split", "load_split",
@@ -134,25 +133,11 @@ def _path(split: str, root: Path) -> Path:
     return Path(root) / f"charged5_{split}.npz"
 
 
-def _write_atomically(path: Path, write) -> None:
-    """``write(f)`` into a temporary file beside ``path``, then rename it over ``path``: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; data files are for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_split(d: NBodyData, split: str, root: Path = DATA_DIR) -> dict:
     """Write one split and return its manifest entry (shapes and checksums)."""
     root = Path(root)
     arrays = _arrays(d)
-    _write_atomically(_path(split, root), lambda f: np.savez_compressed(f, **arrays))
+    write_atomically(_path(split, root), lambda f: np.savez_compressed(f, **arrays))
     n, seed, frames = SPLITS[split]
     return {
         "file": _path(split, root).name,
@@ -256,7 +241,7 @@ def regenerate(root: Path | None = None, *, progress: bool = True, forces: str =
     for split in SPLITS:
         manifest["splits"][split] = write_split(generate_split(split, progress=progress, forces=forces), split, root)
     text = (json.dumps(manifest, indent=2) + "\n").encode()
-    _write_atomically(root / "manifest.json", lambda f: f.write(text))
+    write_atomically(root / "manifest.json", lambda f: f.write(text))
     return manifest
 
 
