@@ -22,7 +22,7 @@ library could change the last bits of close encounters, and the checksums would 
 Two force conventions (``egnn_lite.nbody.simulate``): ``forces="norm"`` (the default, equivariant)
 lives in ``data/nbody/``, ``forces="clip"`` (each force component clipped, as the official generator
 and so the paper's Table 2) in ``data/nbody/clip/``, from the same seeds: the two sets start from the
-same states and differ only where the limit acted. Each folder's manifest records its convention,
+same initial states and part where a limit first acts (by frame 30, in about 43 % of the trajectories). Each folder's manifest records its convention,
 and loading checks that it is the one asked for.
 """
 
